@@ -1,0 +1,21 @@
+using PluginProxy.Abstractions.Canonical;
+
+namespace PluginProxy.Abstractions.Plugins;
+
+/// <summary>An upstream provider: who it is, which credentials it owns, what it speaks and serves, and how to call it.</summary>
+public interface IProviderPlugin : IPlugin
+{
+    /// <summary>Credential <c>type</c> values this plugin owns (auth-file <c>"type"</c>, or the config block kind such as <c>openai-compatibility</c>).</summary>
+    IReadOnlyList<string> CredentialTypes { get; }
+
+    /// <summary>The dialect the upstream speaks; requests in this dialect are passed through untranslated.</summary>
+    Dialect NativeDialect { get; }
+
+    /// <summary>Built-in model catalog. A credential's own <c>models</c> list replaces it.</summary>
+    IReadOnlyList<ModelInfo> Models { get; }
+
+    IExecutor Executor { get; }
+
+    /// <summary>Interactive login and token refresh; null for API-key-only providers.</summary>
+    IAuthenticator? Authenticator { get; }
+}

@@ -1,0 +1,57 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PluginProxy.Formats.Json;
+
+/// <summary>
+/// Compact JSON output shared by every codec. Relaxed escaping keeps non-ASCII text and characters such as
+/// <c>+</c> and <c>&lt;</c> as they are, so opaque strings (signatures) survive a decode/encode unchanged in value.
+/// </summary>
+public static class JsonText
+{
+    public static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Indented = false,
+        SkipValidation = true,
+    };
+
+    public static readonly JsonSerializerOptions SerializerOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        WriteIndented = false,
+    };
+
+    public static void Write(IBufferWriter<byte> output, JsonNode? node)
+    {
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        if (node is null) writer.WriteNullValue();
+        else node.WriteTo(writer);
+        writer.Flush();
+    }
+
+    public static string Serialize(JsonNode? node) => node?.ToJsonString(SerializerOptions) ?? "null";
+
+    public static byte[] SerializeToUtf8(JsonNode? node)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        Write(buffer, node);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Parses JSON text into a node; null for empty or invalid text.</summary>
+    public static JsonNode? TryParse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
