@@ -12,9 +12,10 @@ public enum CredentialSource
 
 /// <summary>
 /// One upstream account, immutable. File credentials carry the file's JSON in <see cref="Metadata"/>;
-/// config credentials carry <see cref="ApiKey"/>/<see cref="BaseUrl"/>. <see cref="ToString"/> never prints secrets.
+/// config credentials carry <see cref="ApiKey"/>/<see cref="BaseUrl"/>. <see cref="ToString"/> never prints secrets
+/// (it is declared, so the record does not synthesize one that would print every field).
 /// </summary>
-public sealed class CredentialRecord
+public sealed record CredentialRecord
 {
     /// <summary>File credentials: the file name relative to auth-dir. Config credentials: <c>kind:hash12</c>.</summary>
     public required string Id { get; init; }

@@ -1,0 +1,104 @@
+namespace PluginProxy.Host.Cli;
+
+/// <summary>A parsed command line.</summary>
+/// <param name="Command">run, login, plugins, help or version.</param>
+/// <param name="ConfigPath">--config value (default ./config.yaml).</param>
+/// <param name="LoginProvider">Provider for <c>login</c>.</param>
+/// <param name="NoBrowser">--no-browser.</param>
+/// <param name="CallbackPort">--callback-port.</param>
+/// <param name="Error">Why the arguments were rejected, or null.</param>
+public sealed record CommandLine(string Command, string ConfigPath, string? LoginProvider, bool NoBrowser, int? CallbackPort, string? Error)
+{
+    public const string Help = """
+        PluginProxy: one local endpoint for your LLM subscriptions and API keys (CLIProxyAPI-compatible).
+
+        Usage:
+          PluginProxy.Host [run] [--config PATH]
+          PluginProxy.Host login <provider> [--no-browser] [--callback-port N] [--config PATH]
+          PluginProxy.Host plugins [--config PATH]
+
+        Commands:
+          run        Run the server (the default). Reads PATH (default ./config.yaml); without a file it starts on
+                     127.0.0.1:8317 with no client keys and picks the file up when it appears.
+          login      Log in to a provider account (gemini, claude, codex, qwen, iflow, ...) and save the
+                     credential file into auth-dir. The running server picks it up without a restart.
+          plugins    List the plugins in the plugins folder, their versions and what they provide.
+
+        Options:
+          --config PATH          Config file (default ./config.yaml).
+          --no-browser           login: print the URL instead of opening a browser.
+          --callback-port N      login: local port for the OAuth callback.
+          -h, --help             Show this help.
+          --version              Show the version.
+
+        CLIProxyAPI flags accepted as aliases:
+          -config PATH  -login (= login gemini)  -claude-login  -codex-login  -qwen-login  -iflow-login
+          -no-browser  -oauth-callback-port N
+        """;
+
+    private static readonly Dictionary<string, string> LoginAliases = new(StringComparer.Ordinal)
+    {
+        ["-login"] = "gemini",
+        ["--login"] = "gemini",
+        ["-claude-login"] = "claude",
+        ["-codex-login"] = "codex",
+        ["-qwen-login"] = "qwen",
+        ["-iflow-login"] = "iflow",
+    };
+
+    public static CommandLine Parse(IReadOnlyList<string> args)
+    {
+        string? command = null;
+        string? provider = null;
+        var configPath = "config.yaml";
+        var noBrowser = false;
+        int? port = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            switch (arg)
+            {
+                case "-h" or "--help" or "-help" or "help":
+                    command = "help";
+                    break;
+                case "--version" or "-version":
+                    command = "version";
+                    break;
+                case "--config" or "-config":
+                    if (i + 1 >= args.Count) return Fail($"{arg} needs a file path");
+                    configPath = args[++i];
+                    break;
+                case "--no-browser" or "-no-browser":
+                    noBrowser = true;
+                    break;
+                case "--callback-port" or "-oauth-callback-port" or "--oauth-callback-port":
+                    if (i + 1 >= args.Count || !int.TryParse(args[i + 1], out var p) || p is < 1 or > 65535)
+                        return Fail($"{arg} needs a port number between 1 and 65535");
+                    port = p;
+                    i++;
+                    break;
+                case var alias when LoginAliases.TryGetValue(alias, out var aliasProvider):
+                    command ??= "login";
+                    provider = aliasProvider;
+                    break;
+                case "run" or "plugins" when command is null:
+                    command = arg;
+                    break;
+                case "login" when command is null:
+                    command = "login";
+                    if (i + 1 < args.Count && !args[i + 1].StartsWith('-')) provider = args[++i];
+                    break;
+                case var flag when flag.StartsWith('-') && flag.Contains('='):
+                    var eq = flag.IndexOf('=');
+                    return Parse([.. args.Take(i), flag[..eq], flag[(eq + 1)..], .. args.Skip(i + 1)]);
+                default:
+                    return Fail($"unknown argument '{arg}'");
+            }
+        }
+        command ??= "run";
+        if (command == "login" && string.IsNullOrWhiteSpace(provider)) return Fail("login needs a provider, for example: login claude");
+        return new CommandLine(command, configPath, provider?.ToLowerInvariant(), noBrowser, port, null);
+
+        CommandLine Fail(string error) => new("help", configPath, null, false, null, error);
+    }
+}

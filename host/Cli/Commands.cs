@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Serilog;
+using PluginProxy.Abstractions.Plugins;
+using PluginProxy.Host.Config;
+using PluginProxy.Host.Credentials;
+using PluginProxy.Host.Plugins;
+using PluginProxy.Host.Security;
+using PluginProxy.Host.Server;
+using PluginProxy.Host.Upstream;
+
+namespace PluginProxy.Host.Cli;
+
+/// <summary>What each command does. Exit codes: 0 ok, 1 failure, 2 bad usage.</summary>
+public static class Commands
+{
+    private static readonly Dictionary<string, string> ProviderAliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["anthropic"] = "claude",
+        ["openai"] = "codex",
+        ["google"] = "gemini",
+        ["i-flow"] = "iflow",
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var line = CommandLine.Parse(args);
+        switch (line.Command)
+        {
+            case "help":
+                if (line.Error is not null) await Console.Error.WriteLineAsync($"error: {line.Error}\n");
+                await (line.Error is null ? Console.Out : Console.Error).WriteLineAsync(CommandLine.Help);
+                return line.Error is null ? 0 : 2;
+            case "version":
+                Console.WriteLine(typeof(Commands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown");
+                return 0;
+            case "plugins":
+                return ListPlugins(line);
+            case "login":
+                return await LoginAsync(line);
+            default:
+                return await ServeAsync(line);
+        }
+    }
+
+    private static async Task<int> ServeAsync(CommandLine line)
+    {
+        using var stop = new CancellationTokenSource();
+        ProxyServer server;
+        try
+        {
+            server = await ProxyServer.StartAsync(new ServerOptions { ConfigPath = line.ConfigPath }, stop.Token);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"PluginProxy cannot start: {e.Message}");
+            return 1;
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            await Console.Error.WriteLineAsync($"PluginProxy cannot start: {e.Message}. Is another server on that port? Change 'port' in the config.");
+            return 1;
+        }
+        await using (server)
+        {
+            await server.WaitForShutdownAsync();
+        }
+        return 0;
+    }
+
+    private static int ListPlugins(CommandLine line)
+    {
+        if (!TryLoadConfig(line, out var config)) return 1;
+        using var tooling = Tooling.Create(config);
+        var set = tooling.Plugins.Current;
+        Console.WriteLine($"Plugins folder: {tooling.Plugins.Folder}");
+        if (set.Plugins.IsEmpty) Console.WriteLine("No plugins loaded.");
+        foreach (var plugin in set.Plugins)
+        {
+            Console.WriteLine($"{plugin.Name} {plugin.Version}");
+            foreach (var p in plugin.Providers)
+                Console.WriteLine($"  provider {p.Id}: credential types [{string.Join(", ", p.CredentialTypes)}], speaks {p.NativeDialect}, " +
+                                  $"{p.Models.Count} built-in models{(p.Authenticator is null ? "" : ", login")}");
+            foreach (var r in plugin.Routers) Console.WriteLine($"  router {r.Id} ({r.Routes.Count} routes)");
+        }
+        return 0;
+    }
+
+    private static async Task<int> LoginAsync(CommandLine line)
+    {
+        if (!TryLoadConfig(line, out var config)) return 1;
+        using var tooling = Tooling.Create(config);
+        var wanted = ProviderAliases.GetValueOrDefault(line.LoginProvider!, line.LoginProvider!);
+        var providers = tooling.Plugins.Current.Plugins.SelectMany(p => p.Providers).ToList();
+        var authenticator = providers
+            .Where(p => p.Authenticator is not null)
+            .FirstOrDefault(p => Matches(p, wanted) || Matches(p, wanted + "-cli"))?.Authenticator;
+        if (authenticator is null)
+        {
+            var available = providers.Where(p => p.Authenticator is not null).Select(p => p.Id).ToList();
+            await Console.Error.WriteLineAsync(
+                $"No loaded plugin provides a login for '{line.LoginProvider}'. " +
+                (available.Count == 0 ? "No plugin with a login is loaded yet" : $"Logins available: {string.Join(", ", available)}") +
+                $" (plugins folder: {tooling.Plugins.Folder}).");
+            return 2;
+        }
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        try
+        {
+            var result = await authenticator.LoginAsync(new LoginContext
+            {
+                NoBrowser = line.NoBrowser,
+                CallbackPort = line.CallbackPort,
+                Http = tooling.Http.Get(config.Config.ProxyUrl),
+                Output = Console.Out,
+                ReadLine = ct => Console.IsInputRedirected && Console.In.Peek() < 0 ? Task.FromResult<string?>(null) : Console.In.ReadLineAsync(ct).AsTask(),
+                OpenBrowser = OpenBrowser,
+            }, cancel.Token);
+            await tooling.Credentials.WriteAsync(result.FileName, result.Content, cancel.Token);
+            Console.WriteLine($"Logged in as {result.Label}; saved {Path.Combine(tooling.Credentials.AuthDir, result.FileName)}");
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("Login cancelled.");
+            return 1;
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"Login failed: {tooling.Redactor.Redact(e.Message)}");
+            return 1;
+        }
+    }
+
+    private static bool Matches(IProviderPlugin provider, string name) =>
+        string.Equals(provider.Id, name, StringComparison.OrdinalIgnoreCase) || provider.CredentialTypes.Contains(name, StringComparer.OrdinalIgnoreCase);
+
+    private static bool TryLoadConfig(CommandLine line, out LoadedConfig config)
+    {
+        try
+        {
+            config = File.Exists(line.ConfigPath) ? ConfigLoader.LoadFile(line.ConfigPath) : ConfigLoader.Defaults();
+            return true;
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine($"Config error: {e.Message}");
+            config = ConfigLoader.Defaults();
+            return false;
+        }
+    }
+
+    private static bool OpenBrowser(string url)
+    {
+        try
+        {
+            var opener = OperatingSystem.IsWindows() ? "explorer" : OperatingSystem.IsMacOS() ? "open" : "xdg-open";
+            using var process = Process.Start(new ProcessStartInfo(opener, url) { UseShellExecute = false, RedirectStandardError = true });
+            return process is not null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The parts of the server a one-shot command needs: plugins (not watched), credentials, logging.</summary>
+    private sealed class Tooling : IDisposable
+    {
+        private readonly ILoggerFactory _loggers;
+
+        private Tooling(ILoggerFactory loggers, PluginRuntime plugins, CredentialStore credentials, SecretRedactor redactor)
+        {
+            _loggers = loggers;
+            Plugins = plugins;
+            Credentials = credentials;
+            Redactor = redactor;
+        }
+
+        public PluginRuntime Plugins { get; }
+        public CredentialStore Credentials { get; }
+        public SecretRedactor Redactor { get; }
+        public HttpClientPool Http { get; } = new();
+
+        public static Tooling Create(LoadedConfig config)
+        {
+            var redactor = new SecretRedactor();
+            var logger = new LoggerConfiguration().MinimumLevel.Warning().WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose).CreateLogger();
+            var loggers = LoggerFactory.Create(b => b.AddSerilog(logger, dispose: true));
+            var plugins = new PluginRuntime(ProxyServer.ResolvePluginsFolder(null, config), config.Config.Plugins.Include, config.Config.Plugins.Exclude, loggers.CreateLogger<PluginRuntime>());
+            plugins.Start(watch: false);
+            var credentials = new CredentialStore(new ConfigStore(config), loggers.CreateLogger<CredentialStore>());
+            redactor.Update(config.Config, credentials.Current);
+            return new Tooling(loggers, plugins, credentials, redactor);
+        }
+
+        public void Dispose()
+        {
+            Http.Dispose();
+            Credentials.Dispose();
+            Plugins.Dispose();
+            _loggers.Dispose();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace PluginProxy.Host.Config;
+
+/// <summary>A loaded, validated config plus where it came from.</summary>
+/// <param name="Config">The snapshot.</param>
+/// <param name="Path">The file it came from; null when running on defaults.</param>
+/// <param name="Hash">SHA-256 of the file's bytes, to skip reloads of identical content.</param>
+/// <param name="UnknownKeys">Top-level keys that were ignored.</param>
+public sealed record LoadedConfig(ProxyConfig Config, string? Path, string Hash, IReadOnlyList<string> UnknownKeys)
+{
+    /// <summary>The directory relative paths in the config are resolved against.</summary>
+    public string BaseDirectory => Path is null ? Directory.GetCurrentDirectory() : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
+}
+
+/// <summary>The config file is unusable; the message says where and why (never a secret).</summary>
+public sealed class ConfigException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Parses and validates config.yaml.</summary>
+public static class ConfigLoader
+{
+    private static readonly IDeserializer Deserializer = new DeserializerBuilder()
+        .WithNamingConvention(HyphenatedNamingConvention.Instance)
+        .IgnoreUnmatchedProperties()
+        .Build();
+
+    private static readonly HashSet<string> KnownKeys = typeof(ProxyConfig).GetProperties()
+        .Select(p => HyphenatedNamingConvention.Instance.Apply(p.Name))
+        .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Reads the file at <paramref name="path"/>; throws <see cref="ConfigException"/> when it does not parse or validate.</summary>
+    public static LoadedConfig LoadFile(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (IOException e)
+        {
+            throw new ConfigException($"cannot read {path}: {e.Message}", e);
+        }
+        return Parse(Encoding.UTF8.GetString(bytes), path, Hash(bytes));
+    }
+
+    /// <summary>The safe defaults used when no config file exists: loopback bind, no keys.</summary>
+    public static LoadedConfig Defaults() => new(new ProxyConfig { Host = "127.0.0.1" }, null, "", []);
+
+    public static LoadedConfig Parse(string yaml, string? path = null, string? hash = null)
+    {
+        ProxyConfig config;
+        List<string> unknown;
+        try
+        {
+            config = string.IsNullOrWhiteSpace(yaml) ? new ProxyConfig() : Deserializer.Deserialize<ProxyConfig>(yaml) ?? new ProxyConfig();
+            unknown = UnknownTopLevelKeys(yaml);
+        }
+        catch (YamlException e)
+        {
+            throw new ConfigException($"{path ?? "config"}: line {e.Start.Line}, column {e.Start.Column}: {Describe(e)}", e);
+        }
+        Validate(config, path ?? "config");
+        return new LoadedConfig(config, path, hash ?? Hash(Encoding.UTF8.GetBytes(yaml)), unknown);
+    }
+
+    public static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
+
+    /// <summary>True when the bind address only accepts connections from this machine.</summary>
+    public static bool IsLoopback(string? host) =>
+        host is not null && (host == "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip)));
+
+    /// <summary>The address Kestrel binds: absent host is loopback; <c>""</c> means every interface.</summary>
+    public static string BindHost(ProxyConfig config) => config.Host switch
+    {
+        null => "127.0.0.1",
+        "" => "0.0.0.0",
+        var h => h,
+    };
+
+    private static void Validate(ProxyConfig config, string source)
+    {
+        if (config.Port is < 0 or > 65535)
+            throw new ConfigException($"{source}: port {config.Port} is not between 0 and 65535");
+        var bind = BindHost(config);
+        if (!IsLoopback(bind) && !config.ApiKeys.Any(k => !string.IsNullOrWhiteSpace(k)))
+            throw new ConfigException(
+                $"{source}: the server is bound to '{bind}', which is reachable from other machines, but api-keys is empty. " +
+                "Add at least one client key under api-keys, or bind to 127.0.0.1.");
+        if (config.Tls.Enable && (string.IsNullOrWhiteSpace(config.Tls.Cert) || string.IsNullOrWhiteSpace(config.Tls.Key)))
+            throw new ConfigException($"{source}: tls.enable is true but tls.cert or tls.key is empty");
+        if (!string.IsNullOrWhiteSpace(config.ProxyUrl))
+            ValidateProxyUrl(config.ProxyUrl, source, "proxy-url");
+        if (config.MaxBodySizeMb <= 0)
+            throw new ConfigException($"{source}: max-body-size-mb must be positive");
+        var strategy = config.Routing.Strategy?.Trim().ToLowerInvariant();
+        if (strategy is not (null or "" or "round-robin" or "roundrobin" or "rr" or "fill-first" or "fillfirst" or "ff"))
+            throw new ConfigException($"{source}: routing.strategy '{config.Routing.Strategy}' is not round-robin or fill-first");
+        foreach (var entry in config.OpenaiCompatibility)
+            foreach (var key in entry.ApiKeyEntries.Where(k => !string.IsNullOrWhiteSpace(k.ProxyUrl)))
+                ValidateProxyUrl(key.ProxyUrl!, source, $"openai-compatibility '{entry.Name}' proxy-url");
+    }
+
+    internal static void ValidateProxyUrl(string url, string source, string what)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "socks5" or "socks5h" or "socks4"))
+            throw new ConfigException($"{source}: {what} must be an http://, https:// or socks5:// URL");
+    }
+
+    private static List<string> UnknownTopLevelKeys(string yaml)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root) return [];
+        return root.Children.Keys.OfType<YamlScalarNode>()
+            .Select(k => k.Value ?? "")
+            .Where(k => !KnownKeys.Contains(k))
+            .ToList();
+    }
+
+    // Inner YamlDotNet messages can quote the offending scalar, which may be a secret; keep only the outer description.
+    private static string Describe(YamlException e)
+    {
+        var message = e.Message;
+        var paren = message.IndexOf("): ", StringComparison.Ordinal);
+        return paren >= 0 ? message[(paren + 3)..] : message;
+    }
+}

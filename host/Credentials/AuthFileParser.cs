@@ -1,0 +1,85 @@
+using System.Text.Json;
+using PluginProxy.Abstractions.Credentials;
+
+namespace PluginProxy.Host.Credentials;
+
+/// <summary>Reads a CLIProxyAPI-compatible credential file: a JSON object whose <c>"type"</c> selects the provider.</summary>
+internal static class AuthFileParser
+{
+    /// <summary>The record for a file, or null when the bytes are not (yet) a JSON object with a non-empty <c>type</c>.</summary>
+    public static CredentialRecord? Parse(string path, string authDir, ReadOnlySpan<byte> bytes)
+    {
+        JsonElement root;
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes.ToArray());
+            root = doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (root.ValueKind != JsonValueKind.Object) return null;
+        var type = String(root, "type")?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(type)) return null;
+        // CLIProxyAPI stores Gemini CLI logins as type "gemini"; the provider that serves them is gemini-cli.
+        var provider = type == "gemini" ? "gemini-cli" : type;
+        var id = Path.GetRelativePath(authDir, path);
+        var email = String(root, "email");
+        return new CredentialRecord
+        {
+            Id = id,
+            Type = provider,
+            Provider = provider,
+            Label = !string.IsNullOrWhiteSpace(email) ? email : String(root, "label") ?? id,
+            Source = CredentialSource.File,
+            Prefix = NormalizePrefix(String(root, "prefix")),
+            ProxyUrl = NullIfBlank(String(root, "proxy_url")),
+            Disabled = Bool(root, "disabled") ?? false,
+            DisableCooling = Bool(root, "disable_cooling") ?? Bool(root, "disable-cooling"),
+            RequestRetry = Int(root, "request_retry") ?? Int(root, "request-retry"),
+            ApiKey = NullIfBlank(String(root, "api_key")),
+            BaseUrl = NullIfBlank(String(root, "base_url")),
+            Metadata = root,
+            FilePath = path,
+        };
+    }
+
+    /// <summary>Trims a model prefix and its slashes; a prefix with an inner slash is invalid and dropped (as CLIProxyAPI does).</summary>
+    public static string? NormalizePrefix(string? prefix)
+    {
+        var p = prefix?.Trim().Trim('/');
+        return string.IsNullOrEmpty(p) || p.Contains('/') ? null : p;
+    }
+
+    private static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    private static string? String(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    // Per-file overrides are written by hand as bools, strings or numbers.
+    private static bool? Bool(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v)) return null;
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.String when bool.TryParse(v.GetString(), out var b) => b,
+            JsonValueKind.String => v.GetString() == "1",
+            JsonValueKind.Number => v.TryGetInt32(out var n) && n != 0,
+            _ => null,
+        };
+    }
+
+    private static int? Int(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v)) return null;
+        return v.ValueKind switch
+        {
+            JsonValueKind.Number when v.TryGetInt32(out var n) => n,
+            JsonValueKind.String when int.TryParse(v.GetString(), out var n) => n,
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,205 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using PluginProxy.Abstractions.Credentials;
+using PluginProxy.Formats.Json;
+using PluginProxy.Host.Config;
+using PluginProxy.Host.Watching;
+
+namespace PluginProxy.Host.Credentials;
+
+/// <summary>
+/// The credentials the server can use: auth-dir files (watched live) plus the API-key blocks of the config.
+/// Publishes an immutable <see cref="CredentialSnapshot"/> on every change. A file that is not valid JSON yet
+/// (half-written) is ignored and its previous version, if any, keeps serving until it is complete. The server's
+/// own writes update the snapshot directly and are recognised by hash when the watcher reports them.
+/// </summary>
+public sealed partial class CredentialStore : IDisposable
+{
+    private readonly ConfigStore _config;
+    private readonly ILogger _logger;
+    private readonly Lock _writeGate = new();
+    private ImmutableDictionary<string, FileState> _files = ImmutableDictionary<string, FileState>.Empty.WithComparers(StringComparer.Ordinal);
+    private ImmutableArray<CredentialRecord> _fromConfig = [];
+    private CredentialSnapshot _snapshot = CredentialSnapshot.Empty;
+    private DebouncedWatcher? _watcher;
+    private string _authDir;
+    private long _revision;
+
+    private sealed record FileState(string Hash, CredentialRecord? Record);
+
+    public CredentialStore(ConfigStore config, ILogger<CredentialStore> logger)
+    {
+        _config = config;
+        _logger = logger;
+        _authDir = ResolveAuthDir(config.Current);
+        _fromConfig = [.. ConfigCredentials.Synthesize(config.Config)];
+        config.Changed += OnConfigChanged;
+    }
+
+    public CredentialSnapshot Current => Volatile.Read(ref _snapshot);
+
+    public string AuthDir => Volatile.Read(ref _authDir);
+
+    /// <summary>Raised after a new snapshot is published.</summary>
+    public event Action<CredentialSnapshot>? Changed;
+
+    /// <summary>Expands <c>~</c> and resolves relative paths against the config file's folder.</summary>
+    public static string ResolveAuthDir(LoadedConfig config)
+    {
+        var dir = string.IsNullOrWhiteSpace(config.Config.AuthDir) ? "~/.cli-proxy-api" : config.Config.AuthDir.Trim();
+        if (dir == "~" || dir.StartsWith("~/", StringComparison.Ordinal))
+            dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), dir.Length > 2 ? dir[2..] : "");
+        return Path.GetFullPath(dir, config.BaseDirectory);
+    }
+
+    /// <summary>Creates auth-dir if needed, loads every file and starts watching.</summary>
+    public async Task StartAsync()
+    {
+        var dir = AuthDir;
+        if (!Directory.Exists(dir))
+        {
+            var created = OperatingSystem.IsWindows()
+                ? Directory.CreateDirectory(dir)
+                : Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            LogCreatedDir(created.FullName);
+        }
+        await RescanAsync(Directory.EnumerateFiles(dir, "*.json").ToList()).ConfigureAwait(false);
+        _watcher = new DebouncedWatcher(dir, "*.json", recursive: false, TimeSpan.FromMilliseconds(200), RescanAsync);
+        LogLoaded(Current.All.Length, dir);
+    }
+
+    /// <summary>
+    /// Writes a credential file atomically (0600) and publishes it at once; the watcher's echo of this write is a no-op.
+    /// Returns the record, or null when the content is not a usable credential.
+    /// </summary>
+    public async Task<CredentialRecord?> WriteAsync(string fileName, JsonObject content, CancellationToken cancellationToken = default)
+    {
+        if (fileName != Path.GetFileName(fileName) || !fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException("credential file name must be a plain *.json name", nameof(fileName));
+        var path = Path.Combine(AuthDir, fileName);
+        var bytes = JsonText.SerializeToUtf8(content);
+        await AtomicFile.WriteAsync(path, bytes, cancellationToken).ConfigureAwait(false);
+        var record = AuthFileParser.Parse(path, AuthDir, bytes);
+        lock (_writeGate)
+        {
+            _files = _files.SetItem(path, new FileState(HashOf(bytes), record));
+            PublishLocked();
+        }
+        return record;
+    }
+
+    private Task RescanAsync(IReadOnlyCollection<string> paths)
+    {
+        lock (_writeGate)
+        {
+            var changed = false;
+            foreach (var path in ExpandDirectoryEvents(paths))
+                changed |= Apply(path);
+            if (changed) PublishLocked();
+        }
+        return Task.CompletedTask;
+    }
+
+    // A lost-events notification names the directory itself: re-read everything, and forget files that are gone.
+    private IEnumerable<string> ExpandDirectoryEvents(IReadOnlyCollection<string> paths)
+    {
+        foreach (var path in paths)
+        {
+            if (!Directory.Exists(path))
+            {
+                yield return path;
+                continue;
+            }
+            foreach (var file in Directory.EnumerateFiles(path, "*.json")) yield return file;
+            foreach (var known in _files.Keys.Where(k => !File.Exists(k))) yield return known;
+        }
+    }
+
+    private bool Apply(string path)
+    {
+        if (!path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(path).StartsWith('.')) return false;
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return Remove(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Remove(path);
+        }
+        catch (IOException e)
+        {
+            LogUnreadable(Path.GetFileName(path), e.GetType().Name);
+            return false;
+        }
+        var hash = HashOf(bytes);
+        if (_files.TryGetValue(path, out var known) && known.Hash == hash) return false;
+        var record = AuthFileParser.Parse(path, AuthDir, bytes);
+        if (record is null)
+        {
+            // Half-written or not a credential: keep whatever was there before; try again on the next change.
+            LogIgnored(Path.GetFileName(path));
+            return false;
+        }
+        _files = _files.SetItem(path, new FileState(hash, record));
+        LogFileLoaded(record.Id, record.Type);
+        return true;
+    }
+
+    private bool Remove(string path)
+    {
+        if (!_files.ContainsKey(path)) return false;
+        _files = _files.Remove(path);
+        LogFileRemoved(Path.GetFileName(path));
+        return true;
+    }
+
+    private void OnConfigChanged(LoadedConfig previous, LoadedConfig next)
+    {
+        lock (_writeGate)
+        {
+            _fromConfig = [.. ConfigCredentials.Synthesize(next.Config)];
+            PublishLocked();
+        }
+    }
+
+    private void PublishLocked()
+    {
+        var records = _files.Values.Select(f => f.Record).OfType<CredentialRecord>().Concat(_fromConfig);
+        var snapshot = new CredentialSnapshot(records, ++_revision);
+        Volatile.Write(ref _snapshot, snapshot);
+        Changed?.Invoke(snapshot);
+    }
+
+    private static string HashOf(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
+
+    public void Dispose()
+    {
+        _config.Changed -= OnConfigChanged;
+        _watcher?.Dispose();
+    }
+
+    [LoggerMessage(LogLevel.Information, "Created credential folder {Dir}")]
+    private partial void LogCreatedDir(string dir);
+
+    [LoggerMessage(LogLevel.Information, "{Count} credentials loaded; watching {Dir}")]
+    private partial void LogLoaded(int count, string dir);
+
+    [LoggerMessage(LogLevel.Information, "Credential {Id} ({Type}) loaded")]
+    private partial void LogFileLoaded(string id, string type);
+
+    [LoggerMessage(LogLevel.Information, "Credential file {File} removed")]
+    private partial void LogFileRemoved(string file);
+
+    [LoggerMessage(LogLevel.Debug, "Credential file {File} is not a JSON object with a \"type\" (yet); ignored until it is")]
+    private partial void LogIgnored(string file);
+
+    [LoggerMessage(LogLevel.Warning, "Credential file {File} could not be read ({Error}); will retry on the next change")]
+    private partial void LogUnreadable(string file, string error);
+}

@@ -1,0 +1,64 @@
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using PluginProxy.Host.Config;
+using PluginProxy.Host.Security;
+
+namespace PluginProxy.Host.Logging;
+
+/// <summary>
+/// Builds the server's Serilog pipeline: everything passes the <see cref="RedactingSink"/>, then goes to the console
+/// and, with <c>logging-to-file</c>, to <c>logs/main.log</c> next to the config file (rolled daily and at 10 MB).
+/// <c>debug</c> and <c>logging-to-file</c> apply live.
+/// </summary>
+public sealed class LogSetup : IDisposable
+{
+    private const string Template = "[{Timestamp:yyyy-MM-dd HH:mm:ss}] [{Level:u3}] {SourceContext:l}: {Message:lj}{NewLine}{Exception}";
+
+    private readonly RedactingSink _redacting;
+    private readonly LoggingLevelSwitch _level = new();
+    private readonly ILogEventSink? _extraSink;
+    private (bool ToFile, string Dir)? _applied;
+
+    public LogSetup(SecretRedactor redactor, ILogEventSink? extraSink = null)
+    {
+        _redacting = new RedactingSink(redactor);
+        _extraSink = extraSink;
+        Logger = new LoggerConfiguration()
+            .MinimumLevel.ControlledBy(_level)
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .WriteTo.Sink(_redacting)
+            .CreateLogger();
+    }
+
+    public Logger Logger { get; }
+
+    /// <summary>Where the log file goes for a config.</summary>
+    public static string LogDirectory(LoadedConfig config) => Path.Combine(config.BaseDirectory, "logs");
+
+    public void Apply(LoadedConfig config)
+    {
+        _level.MinimumLevel = config.Config.Debug ? LogEventLevel.Debug : LogEventLevel.Information;
+        var wanted = (config.Config.LoggingToFile, LogDirectory(config));
+        if (_applied == wanted) return;
+        _applied = wanted;
+        var outputs = new LoggerConfiguration()
+            .MinimumLevel.Verbose()
+            .WriteTo.Console(outputTemplate: Template, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        if (wanted.LoggingToFile)
+            outputs.WriteTo.File(Path.Combine(wanted.Item2, "main.log"), outputTemplate: Template, rollingInterval: RollingInterval.Day,
+                fileSizeLimitBytes: 10 * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 10, shared: true,
+                flushToDiskInterval: TimeSpan.FromSeconds(1), formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        if (_extraSink is not null) outputs.WriteTo.Sink(_extraSink);
+        _redacting.SetOutputs(outputs.CreateLogger());
+    }
+
+    public void Dispose()
+    {
+        Logger.Dispose();
+        _redacting.Dispose();
+    }
+}

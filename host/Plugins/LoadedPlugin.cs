@@ -1,0 +1,56 @@
+using System.Runtime.Loader;
+using McMaster.NETCore.Plugins;
+using PluginProxy.Abstractions.Plugins;
+
+namespace PluginProxy.Host.Plugins;
+
+/// <summary>
+/// One version of one plugin folder, in its own collectible load context. It stays loaded while any plugin set
+/// that contains it is current or still leased, and unloads when the last such set drains.
+/// </summary>
+public sealed class LoadedPlugin
+{
+    private readonly PluginLoader _loader;
+    private int _sets;
+
+    internal LoadedPlugin(string name, string version, string fingerprint, PluginLoader loader,
+        IReadOnlyList<IProviderPlugin> providers, IReadOnlyList<IRoutingPlugin> routers)
+    {
+        Name = name;
+        Version = version;
+        Fingerprint = fingerprint;
+        _loader = loader;
+        Providers = providers;
+        Routers = routers;
+    }
+
+    /// <summary>The plugin folder's name.</summary>
+    public string Name { get; }
+    public string Version { get; }
+    internal string Fingerprint { get; }
+    public IReadOnlyList<IProviderPlugin> Providers { get; }
+    public IReadOnlyList<IRoutingPlugin> Routers { get; }
+    public bool IsUnloaded { get; private set; }
+
+    /// <summary>The load context, for diagnostics and for tests that prove it is collected after unloading.</summary>
+    public AssemblyLoadContext LoadContext => _loader.LoadContext;
+
+    internal event Action<LoadedPlugin>? Unloaded;
+
+    internal void AddSet() => Interlocked.Increment(ref _sets);
+
+    internal void ReleaseSet()
+    {
+        if (Interlocked.Decrement(ref _sets) == 0) Unload();
+    }
+
+    /// <summary>Unloads a plugin that never made it into a set (failed validation).</summary>
+    internal void Discard() => Unload();
+
+    private void Unload()
+    {
+        IsUnloaded = true;
+        _loader.Dispose();
+        Unloaded?.Invoke(this);
+    }
+}

@@ -1,0 +1,3 @@
+using PluginProxy.Host.Cli;
+
+return await Commands.RunAsync(args);

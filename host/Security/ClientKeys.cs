@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace PluginProxy.Host.Security;
+
+public enum KeyCheck
+{
+    Accepted,
+    Missing,
+    Invalid,
+}
+
+/// <summary>
+/// Client API keys from <c>api-keys</c>. Accepted as <c>Authorization: Bearer</c>, <c>x-goog-api-key</c>, <c>x-api-key</c>,
+/// <c>?key=</c> or <c>?auth_token=</c>, first present wins (CLIProxyAPI's order). Compared in constant time.
+/// </summary>
+internal static class ClientKeys
+{
+    public static KeyCheck Check(HttpRequest request, IReadOnlyList<string> keys)
+    {
+        var presented = Presented(request);
+        if (presented is null) return KeyCheck.Missing;
+        var bytes = Encoding.UTF8.GetBytes(presented);
+        var match = false;
+        foreach (var key in keys)
+            match |= CryptographicOperations.FixedTimeEquals(bytes, Encoding.UTF8.GetBytes(key));
+        return match ? KeyCheck.Accepted : KeyCheck.Invalid;
+    }
+
+    /// <summary>The key the client presented, or null.</summary>
+    public static string? Presented(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (!string.IsNullOrWhiteSpace(authorization))
+        {
+            var space = authorization.IndexOf(' ');
+            return space > 0 && authorization[..space].Equals("Bearer", StringComparison.OrdinalIgnoreCase)
+                ? authorization[(space + 1)..].Trim()
+                : authorization.Trim();
+        }
+        foreach (var header in (string[])["x-goog-api-key", "x-api-key"])
+        {
+            var value = request.Headers[header].ToString();
+            if (!string.IsNullOrWhiteSpace(value)) return value.Trim();
+        }
+        foreach (var name in (string[])["key", "auth_token"])
+        {
+            var value = request.Query[name].ToString();
+            if (!string.IsNullOrWhiteSpace(value)) return value.Trim();
+        }
+        return null;
+    }
+}
