@@ -21,14 +21,17 @@ internal static class AnthropicMappings
         _ => FinishReason.Other,
     };
 
+    private static bool IsStopReason(string? value) =>
+        value is "end_turn" or "stop_sequence" or "max_tokens" or "model_context_window_exceeded" or "tool_use" or "refusal" or "pause_turn";
+
     /// <summary>
     /// The <c>stop_reason</c> to send. The upstream's native value wins when it is an Anthropic value that still agrees
     /// with the canonical reason (so <c>pause_turn</c> survives an Anthropic-to-Anthropic trip).
     /// </summary>
     public static string StopReasonFor(FinishReason? reason, string? nativeReason, bool sawToolCall)
     {
-        if (nativeReason is not null && FinishReasonFor(nativeReason) is { } nativeMapped && (reason is null || nativeMapped == reason))
-            return nativeReason;
+        if (IsStopReason(nativeReason) && (reason is null || FinishReasonFor(nativeReason) == reason))
+            return nativeReason!;
         return reason switch
         {
             FinishReason.Stop => "end_turn",

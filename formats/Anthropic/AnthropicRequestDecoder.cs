@@ -154,7 +154,8 @@ internal static class AnthropicRequestDecoder
     /// <summary>
     /// Client tools become functions; typed Anthropic server tools (<c>web_search_20250305</c>, <c>bash_20250124</c>,
     /// <c>text_editor_*</c>, ...) stay native. The Gemini server tools are accepted as <c>{"type":"google_search"}</c>
-    /// (likewise <c>code_execution</c>, <c>url_context</c>) or, without an <c>input_schema</c>, as <c>{"name":"google_search"}</c>;
+    /// (likewise <c>code_execution</c>, <c>url_context</c>) or, without <c>type</c> and <c>input_schema</c>, as <c>{"name":"google_search"}</c>
+    /// (so Anthropic's own <c>{"type":"code_execution_20250825","name":"code_execution"}</c> stays native);
     /// their config is the object under the tool's own name when present, else the remaining keys.
     /// </summary>
     private static List<ToolDefinition> DecodeTools(JsonObject body)
@@ -167,10 +168,10 @@ internal static class AnthropicRequestDecoder
             var tool = Object(array[i], path);
             var type = OptionalString(tool, "type", path);
             var name = OptionalString(tool, "name", path);
-            var serverKind = ServerToolKind(type) ?? (tool.ContainsKey("input_schema") ? null : ServerToolKind(name));
+            var serverKind = ServerToolKind(type) ?? (type is null && !tool.ContainsKey("input_schema") ? ServerToolKind(name) : null);
             if (serverKind is { } kind)
             {
-                var kindName = type is not null && ServerToolKind(type) is not null ? type : name!;
+                var kindName = ServerToolKind(type) is not null ? type! : name!;
                 tools.Add(new ToolDefinition { Kind = kind, Name = kindName, Config = ServerToolConfig(tool, kindName) });
             }
             else if (type is not null && type != "custom")
