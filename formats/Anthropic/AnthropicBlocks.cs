@@ -184,10 +184,12 @@ internal static class AnthropicBlocks
             if (Encode(part, target) is { } block) blocks.Add(block);
         }
         if (blocks.Count == 0) return null;
-        if (blocks.Count == 1 && blocks[0] is JsonObject only && only.Count == 2 && Text(only, "type") == "text" && Text(only, "text") is { } text)
-            return text;
-        return blocks;
+        return blocks.Count == 1 && PlainText(blocks[0]) is { } text ? text : blocks;
     }
+
+    /// <summary>The text of a text block that has nothing but its text (so it can be sent as a plain string).</summary>
+    public static string? PlainText(JsonNode? block) =>
+        block is JsonObject { Count: 2 } only && Text(only, "type") == "text" ? Text(only, "text") : null;
 
     /// <summary>Tool arguments as the object Anthropic requires; text that is not a JSON object becomes <c>{}</c>.</summary>
     public static JsonObject ArgumentsObject(string arguments) =>
@@ -255,7 +257,7 @@ internal static class AnthropicBlocks
         new() { ["type"] = "base64", ["media_type"] = mediaType, ["data"] = data };
 }
 
-/// <summary><c>data:&lt;media type&gt;;base64,&lt;payload&gt;</c> URLs.</summary>
+/// <summary>Base64 <c>data:&lt;media type&gt;;base64,&lt;payload&gt;</c> URLs.</summary>
 internal static class DataUrl
 {
     public static bool TryParse(string url, out string mediaType, out string data)
@@ -266,8 +268,8 @@ internal static class DataUrl
         var comma = url.IndexOf(',');
         if (comma < 0) return false;
         var header = url[5..comma];
-        var semicolon = header.IndexOf(';');
-        mediaType = semicolon < 0 ? header : header[..semicolon];
+        if (!header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase)) return false;
+        mediaType = header[..header.IndexOf(';')];
         if (mediaType.Length == 0) mediaType = "application/octet-stream";
         data = url[(comma + 1)..];
         return true;

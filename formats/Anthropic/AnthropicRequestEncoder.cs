@@ -31,8 +31,12 @@ internal static class AnthropicRequestEncoder
 
         var maxTokens = request.Sampling.MaxOutputTokens;
         var thinking = EncodeThinking(request, maxTokens, out var effort, out var budget);
-        if (thinking is not null && (ForcesToolUse(request.ToolChoice, tools) || LastToolTurnLacksThinking(messages)))
-            thinking = null; // Anthropic rejects thinking with forced tool use, or when the open tool turn has no signed thinking.
+        var thinkingOn = thinking is not null && Text(thinking, "type") != "disabled";
+        if (thinkingOn && (ForcesToolUse(request.ToolChoice, tools) || ConflictsWithThinking(messages)))
+        {
+            thinking = null;
+            thinkingOn = false;
+        }
         CompactTurns(messages);
         body["max_tokens"] = maxTokens ?? (thinking is not null && budget >= DefaultMaxTokens ? budget + AnswerMargin : DefaultMaxTokens);
 
@@ -47,7 +51,7 @@ internal static class AnthropicRequestEncoder
         if (thinking is not null) body["thinking"] = thinking;
         if (EncodeOutputConfig(request, thinking is not null ? effort : null) is { } outputConfig) body["output_config"] = outputConfig;
 
-        EncodeSampling(request.Sampling, body, thinkingOn: thinking is not null && Text(thinking, "type") != "disabled");
+        EncodeSampling(request.Sampling, body, thinkingOn);
         if (EncodeMetadata(request) is { } metadata) body["metadata"] = metadata;
         if (request.Stream) body["stream"] = true;
 
@@ -113,15 +117,20 @@ internal static class AnthropicRequestEncoder
     {
         foreach (var turn in turns.OfType<JsonObject>())
         {
-            if (turn["content"] is JsonArray { Count: 1 } content && content[0] is JsonObject { Count: 2 } only
-                && Text(only, "type") == "text" && Text(only, "text") is { } text)
+            if (turn["content"] is JsonArray { Count: 1 } content && AnthropicBlocks.PlainText(content[0]) is { } text)
                 turn["content"] = text;
         }
     }
 
-    private static bool LastToolTurnLacksThinking(JsonArray turns)
+    /// <summary>
+    /// Conversations Anthropic rejects when thinking is on: a prefilled (final) assistant turn, or an open tool loop whose
+    /// assistant turn does not start with signed thinking (typical for history produced by another dialect's model).
+    /// </summary>
+    private static bool ConflictsWithThinking(JsonArray turns)
     {
-        if (turns.Count < 2 || turns[^1] is not JsonObject last || Text(last, "role") != "user") return false;
+        if (turns.Count == 0 || turns[^1] is not JsonObject last) return false;
+        if (Text(last, "role") == "assistant") return true;
+        if (turns.Count < 2) return false;
         if (last["content"] is not JsonArray userBlocks || !userBlocks.OfType<JsonObject>().Any(b => Text(b, "type") == "tool_result")) return false;
         if (turns[^2] is not JsonObject assistant || assistant["content"] is not JsonArray blocks || blocks.Count == 0) return false;
         var first = Text(blocks[0] as JsonObject, "type");

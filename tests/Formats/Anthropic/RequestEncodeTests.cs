@@ -168,6 +168,18 @@ public sealed class RequestEncodeTests
     }
 
     [Fact]
+    public void Thinking_IsDroppedForAPrefilledAssistantTurn_ButDisabledThinkingStays()
+    {
+        var prefill = Simple(new Message(Role.User, new TextPart("JSON please")), new Message(Role.Assistant, new TextPart("{")));
+        prefill.Reasoning = new ReasoningConfig { Effort = "medium" };
+        var disabled = Simple(new Message(Role.User, new TextPart("JSON please")), new Message(Role.Assistant, new TextPart("{")));
+        disabled.Reasoning = new ReasoningConfig { Effort = "none" };
+
+        Assert.False(Codec.EncodeRequest(prefill, "claude").ContainsKey("thinking"));
+        JsonAssert.Equal("""{"type":"disabled"}""", Codec.EncodeRequest(disabled, "claude")["thinking"]);
+    }
+
+    [Fact]
     public void SignedThinking_IsKeptByteExactAndKeepsThinkingOn()
     {
         var request = ToolTurn(new ReasoningPart { Text = "plan", Signature = RequestDecodeTests.Signature, SignatureDialect = Dialect.Anthropic });
