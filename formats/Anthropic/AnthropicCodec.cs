@@ -3,19 +3,36 @@ using PluginProxy.Abstractions.Canonical;
 
 namespace PluginProxy.Formats.Anthropic;
 
-/// <summary>Placeholder until the Anthropic codec lands.</summary>
+/// <summary>Anthropic Messages (<c>/v1/messages</c>, <c>/v1/messages/count_tokens</c>) both ways.</summary>
 public sealed class AnthropicCodec : IDialectCodec
 {
     public static readonly AnthropicCodec Instance = new();
 
+    private AnthropicCodec()
+    {
+    }
+
     public Dialect Dialect => Dialect.Anthropic;
 
-    public ChatRequest DecodeRequest(JsonObject body) => throw new NotImplementedException();
-    public JsonObject EncodeResponse(ChatResponse response, ChatRequest request) => throw new NotImplementedException();
-    public IStreamEncoder CreateStreamEncoder(ChatRequest request, StreamFraming framing = StreamFraming.Sse) => throw new NotImplementedException();
-    public JsonObject EncodeError(int status, string message, string? code = null) => throw new NotImplementedException();
-    public JsonObject EncodeTokenCount(long inputTokens) => throw new NotImplementedException();
-    public JsonObject EncodeRequest(ChatRequest request, string upstreamModel) => throw new NotImplementedException();
-    public ChatResponse DecodeResponse(JsonNode body) => throw new NotImplementedException();
-    public IStreamDecoder CreateStreamDecoder() => throw new NotImplementedException();
+    public ChatRequest DecodeRequest(JsonObject body) => AnthropicRequestDecoder.Decode(body);
+
+    public JsonObject EncodeResponse(ChatResponse response, ChatRequest request) => AnthropicResponseCodec.Encode(response, request);
+
+    /// <summary>Anthropic has only SSE framing; <paramref name="framing"/> is ignored.</summary>
+    public IStreamEncoder CreateStreamEncoder(ChatRequest request, StreamFraming framing = StreamFraming.Sse) => new AnthropicStreamEncoder(request);
+
+    /// <summary>
+    /// <c>{"type":"error","error":{"type","message"}}</c>, the type chosen by status; a <paramref name="code"/> that is itself
+    /// an Anthropic error type (for example <c>overloaded_error</c>) wins.
+    /// </summary>
+    public JsonObject EncodeError(int status, string message, string? code = null) =>
+        AnthropicMappings.ErrorBody(AnthropicMappings.IsErrorType(code) ? code! : AnthropicMappings.ErrorTypeFor(status), message);
+
+    public JsonObject EncodeTokenCount(long inputTokens) => new() { ["input_tokens"] = inputTokens };
+
+    public JsonObject EncodeRequest(ChatRequest request, string upstreamModel) => AnthropicRequestEncoder.Encode(request, upstreamModel);
+
+    public ChatResponse DecodeResponse(JsonNode body) => AnthropicResponseCodec.Decode(body);
+
+    public IStreamDecoder CreateStreamDecoder() => new AnthropicStreamDecoder();
 }

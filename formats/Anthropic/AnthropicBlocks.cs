@@ -1,0 +1,277 @@
+using System.Text.Json.Nodes;
+using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
+using static PluginProxy.Formats.Anthropic.AnthropicJson;
+using static PluginProxy.Formats.Anthropic.AnthropicMappings;
+
+namespace PluginProxy.Formats.Anthropic;
+
+/// <summary>Where an encoded block goes: requests drop what Anthropic would reject, responses show everything the client may see.</summary>
+internal enum BlockTarget
+{
+    Request,
+    Response,
+}
+
+/// <summary>
+/// Content blocks (shared by request messages, tool results and response content) to canonical parts and back.
+/// Keys of a block with no canonical field (<c>cache_control</c>, <c>citations</c>, ...) travel as <c>anthropic.&lt;key&gt;</c>
+/// part extensions; block types with no canonical part become <see cref="NativePart"/>s kept verbatim.
+/// </summary>
+internal static class AnthropicBlocks
+{
+    /// <param name="toolNames">Tool names by tool_use id seen so far, to name tool results.</param>
+    public static ContentPart Decode(JsonObject block, string path, IDictionary<string, string> toolNames)
+    {
+        var type = RequiredString(block, "type", path);
+        switch (type)
+        {
+            case "text":
+                return WithExtras(new TextPart(RequiredString(block, "text", path)), block, "type", "text");
+            case "image":
+                return DecodeImage(block, path);
+            case "document":
+                return DecodeDocument(block, path);
+            case "tool_use":
+            {
+                var id = RequiredString(block, "id", path);
+                var name = RequiredString(block, "name", path);
+                toolNames[id] = name;
+                var input = block["input"] ?? new JsonObject();
+                if (input is not JsonObject) throw new RequestFormatException($"{Path(path, "input")} must be an object");
+                var call = new ToolCallPart { Id = id, Name = name, Arguments = JsonText.Serialize(input) };
+                return WithExtras(call, block, "type", "id", "name", "input");
+            }
+            case "tool_result":
+            {
+                var id = RequiredString(block, "tool_use_id", path);
+                var result = new ToolResultPart
+                {
+                    ToolCallId = id,
+                    Name = toolNames.TryGetValue(id, out var name) ? name : null,
+                    IsError = OptionalBool(block, "is_error", path) ?? false,
+                    Content = DecodeResultContent(block, Path(path, "content"), toolNames),
+                };
+                return WithExtras(result, block, "type", "tool_use_id", "content", "is_error");
+            }
+            case "thinking":
+            {
+                var signature = OptionalString(block, "signature", path);
+                var reasoning = new ReasoningPart { Text = OptionalString(block, "thinking", path) ?? "" };
+                if (!string.IsNullOrEmpty(signature))
+                {
+                    reasoning.Signature = signature;
+                    reasoning.SignatureDialect = Dialect.Anthropic;
+                }
+                return WithExtras(reasoning, block, "type", "thinking", "signature");
+            }
+            case "redacted_thinking":
+                return WithExtras(new ReasoningPart { RedactedData = RequiredString(block, "data", path) }, block, "type", "data");
+            default:
+                // server_tool_use, web_search_tool_result, mcp_tool_use, search_result, container_upload, ...
+                return new NativePart(Dialect.Anthropic, block.DeepClone());
+        }
+    }
+
+    private static ContentPart DecodeImage(JsonObject block, string path)
+    {
+        var source = OptionalObject(block, "source", path) ?? throw new RequestFormatException($"{Path(path, "source")} is required");
+        var sourcePath = Path(path, "source");
+        ImagePart image;
+        switch (OptionalString(source, "type", sourcePath))
+        {
+            case "base64":
+                image = new ImagePart
+                {
+                    MediaType = OptionalString(source, "media_type", sourcePath),
+                    Data = RequiredString(source, "data", sourcePath),
+                };
+                break;
+            case "url":
+                image = new ImagePart { Url = RequiredString(source, "url", sourcePath) };
+                break;
+            default:
+                // Files API references and future source kinds have no canonical form.
+                return new NativePart(Dialect.Anthropic, block.DeepClone());
+        }
+        return WithExtras(image, block, "type", "source");
+    }
+
+    private static ContentPart DecodeDocument(JsonObject block, string path)
+    {
+        var source = OptionalObject(block, "source", path) ?? throw new RequestFormatException($"{Path(path, "source")} is required");
+        var sourcePath = Path(path, "source");
+        var document = new DocumentPart { Title = OptionalString(block, "title", path) };
+        switch (OptionalString(source, "type", sourcePath))
+        {
+            case "base64":
+                document.MediaType = OptionalString(source, "media_type", sourcePath);
+                document.Data = RequiredString(source, "data", sourcePath);
+                break;
+            case "text":
+                document.MediaType = OptionalString(source, "media_type", sourcePath);
+                document.Text = RequiredString(source, "data", sourcePath);
+                break;
+            case "url":
+                document.Url = RequiredString(source, "url", sourcePath);
+                break;
+            default:
+                // "content" (custom block lists) and "file" sources stay native.
+                return new NativePart(Dialect.Anthropic, block.DeepClone());
+        }
+        return WithExtras(document, block, "type", "source", "title");
+    }
+
+    private static List<ContentPart> DecodeResultContent(JsonObject block, string path, IDictionary<string, string> toolNames)
+    {
+        switch (block["content"])
+        {
+            case null:
+                return [];
+            case JsonArray items:
+                var parts = new List<ContentPart>(items.Count);
+                for (var i = 0; i < items.Count; i++)
+                    parts.Add(Decode(Object(items[i], Path(path, i)), Path(path, i), toolNames));
+                return parts;
+            case JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String:
+                return [new TextPart(value.GetValue<string>())];
+            default:
+                throw new RequestFormatException($"{path} must be a string or an array of content blocks");
+        }
+    }
+
+    private static T WithExtras<T>(T part, JsonObject block, params string[] known) where T : ContentPart
+    {
+        part.Extensions = CollectExtras(block, part.Extensions, known);
+        return part;
+    }
+
+    // ---- encode ----
+
+    /// <summary>The block for a part, or null when the part has no valid Anthropic form for <paramref name="target"/>.</summary>
+    public static JsonObject? Encode(ContentPart part, BlockTarget target)
+    {
+        var block = part switch
+        {
+            TextPart text => EncodeText(text, target),
+            ImagePart image => EncodeImage(image),
+            DocumentPart document => EncodeDocument(document),
+            ReasoningPart reasoning => EncodeReasoning(reasoning, target),
+            ToolCallPart call => new JsonObject
+            {
+                ["type"] = "tool_use",
+                ["id"] = call.Id.Length > 0 ? call.Id : NewId("toolu_"),
+                ["name"] = call.Name,
+                ["input"] = ArgumentsObject(call.Arguments),
+            },
+            ToolResultPart result => EncodeToolResult(result, target),
+            NativePart { Dialect: Dialect.Anthropic } native => native.Json.DeepClone() as JsonObject,
+            _ => null,
+        };
+        if (block is not null && part is not NativePart) EmitExtras(part.Extensions, block);
+        return block;
+    }
+
+    /// <summary>
+    /// Content in its shortest faithful form: a lone plain text part becomes a string, anything else an array of blocks.
+    /// Null when nothing is left.
+    /// </summary>
+    public static JsonNode? EncodeContent(IEnumerable<ContentPart> parts, BlockTarget target)
+    {
+        var blocks = new JsonArray();
+        foreach (var part in parts)
+        {
+            if (Encode(part, target) is { } block) blocks.Add(block);
+        }
+        if (blocks.Count == 0) return null;
+        return blocks.Count == 1 && PlainText(blocks[0]) is { } text ? text : blocks;
+    }
+
+    /// <summary>The text of a text block that has nothing but its text (so it can be sent as a plain string).</summary>
+    public static string? PlainText(JsonNode? block) =>
+        block is JsonObject { Count: 2 } only && Text(only, "type") == "text" ? Text(only, "text") : null;
+
+    /// <summary>Tool arguments as the object Anthropic requires; text that is not a JSON object becomes <c>{}</c>.</summary>
+    public static JsonObject ArgumentsObject(string arguments) =>
+        JsonText.TryParse(arguments) as JsonObject ?? [];
+
+    private static JsonObject? EncodeText(TextPart text, BlockTarget target)
+    {
+        // Anthropic rejects empty and whitespace-only text blocks in requests.
+        var empty = target == BlockTarget.Request ? string.IsNullOrWhiteSpace(text.Text) : text.Text.Length == 0;
+        return empty ? null : new JsonObject { ["type"] = "text", ["text"] = text.Text };
+    }
+
+    private static JsonObject? EncodeImage(ImagePart image)
+    {
+        JsonObject source;
+        if (image.Data is not null)
+            source = Base64Source(image.MediaType ?? "image/png", image.Data);
+        else if (image.Url is null)
+            return null;
+        else if (DataUrl.TryParse(image.Url, out var mediaType, out var data))
+            source = Base64Source(image.MediaType ?? mediaType, data);
+        else
+            source = new JsonObject { ["type"] = "url", ["url"] = image.Url };
+        return new JsonObject { ["type"] = "image", ["source"] = source };
+    }
+
+    private static JsonObject? EncodeDocument(DocumentPart document)
+    {
+        JsonObject source;
+        if (document.Text is not null)
+            source = new JsonObject { ["type"] = "text", ["media_type"] = document.MediaType ?? "text/plain", ["data"] = document.Text };
+        else if (document.Data is not null)
+            source = Base64Source(document.MediaType ?? "application/pdf", document.Data);
+        else if (document.Url is null)
+            return null;
+        else if (DataUrl.TryParse(document.Url, out var mediaType, out var data))
+            source = Base64Source(document.MediaType ?? mediaType, data);
+        else
+            source = new JsonObject { ["type"] = "url", ["url"] = document.Url };
+        var block = new JsonObject { ["type"] = "document", ["source"] = source };
+        if (document.Title is not null) block["title"] = document.Title;
+        return block;
+    }
+
+    private static JsonObject? EncodeReasoning(ReasoningPart reasoning, BlockTarget target)
+    {
+        if (reasoning.RedactedData is not null)
+            return new JsonObject { ["type"] = "redacted_thinking", ["data"] = reasoning.RedactedData };
+        var signature = reasoning.SignatureDialect == Dialect.Anthropic ? reasoning.Signature : null;
+        // Anthropic rejects thinking blocks without its own signature, so requests drop them; clients still see them.
+        if (string.IsNullOrEmpty(signature) && target == BlockTarget.Request) return null;
+        if (target == BlockTarget.Response && reasoning.Text.Length == 0 && string.IsNullOrEmpty(signature)) return null;
+        return new JsonObject { ["type"] = "thinking", ["thinking"] = reasoning.Text, ["signature"] = signature ?? "" };
+    }
+
+    private static JsonObject EncodeToolResult(ToolResultPart result, BlockTarget target)
+    {
+        var block = new JsonObject { ["type"] = "tool_result", ["tool_use_id"] = result.ToolCallId };
+        if (EncodeContent(result.Content, target) is { } content) block["content"] = content;
+        if (result.IsError) block["is_error"] = true;
+        return block;
+    }
+
+    private static JsonObject Base64Source(string mediaType, string data) =>
+        new() { ["type"] = "base64", ["media_type"] = mediaType, ["data"] = data };
+}
+
+/// <summary>Base64 <c>data:&lt;media type&gt;;base64,&lt;payload&gt;</c> URLs.</summary>
+internal static class DataUrl
+{
+    public static bool TryParse(string url, out string mediaType, out string data)
+    {
+        mediaType = "";
+        data = "";
+        if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)) return false;
+        var comma = url.IndexOf(',');
+        if (comma < 0) return false;
+        var header = url[5..comma];
+        if (!header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase)) return false;
+        mediaType = header[..header.IndexOf(';')];
+        if (mediaType.Length == 0) mediaType = "application/octet-stream";
+        data = url[(comma + 1)..];
+        return true;
+    }
+}
