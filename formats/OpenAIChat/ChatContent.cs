@@ -123,11 +123,8 @@ internal static class ChatContent
         _ => null,
     };
 
-    /// <summary>
-    /// Content for a message: a string for one plain text part (unless <paramref name="asArray"/>), an array
-    /// otherwise, null when no part is expressible in Chat Completions.
-    /// </summary>
-    public static JsonNode? Encode(IEnumerable<ContentPart> parts, bool asArray = false)
+    /// <summary>Content for a message: a string for one plain text part, an array otherwise, null when no part is expressible.</summary>
+    public static JsonNode? Encode(IEnumerable<ContentPart> parts)
     {
         var encoded = new List<JsonObject>();
         foreach (var part in parts)
@@ -135,7 +132,7 @@ internal static class ChatContent
             if (EncodePart(part) is { } json) encoded.Add(json);
         }
         if (encoded.Count == 0) return null;
-        if (!asArray && encoded.Count == 1 && encoded[0].Count == 2 && encoded[0]["text"] is { } onlyText) return onlyText.DeepClone();
+        if (encoded.Count == 1 && encoded[0].Count == 2 && encoded[0]["text"] is { } onlyText) return onlyText.DeepClone();
         return new JsonArray([.. encoded]);
     }
 

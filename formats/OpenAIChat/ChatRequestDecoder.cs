@@ -7,8 +7,8 @@ namespace PluginProxy.Formats.OpenAIChat;
 
 /// <summary>
 /// Client Chat Completions body to canonical. System and developer messages are hoisted into
-/// <see cref="ChatRequest.System"/> in order (a developer message marks its parts with <c>openai.role</c>; the parts
-/// of one array-content message share an <c>openai.system_message</c> number so encode can regroup them).
+/// <see cref="ChatRequest.System"/> in order; their parts carry the message's position as <c>openai.system_message</c>
+/// (so encode can regroup them) and, for developer messages, <c>openai.role</c>.
 /// Consecutive tool messages become one canonical <see cref="Role.Tool"/> message with several results.
 /// Top-level fields without a canonical home are kept as <c>openai.&lt;key&gt;</c> Extensions.
 /// </summary>
@@ -121,13 +121,13 @@ internal static class ChatRequestDecoder
 
     private static List<ContentPart> DecodeSystem(JsonObject message, string role, string? name, int position, string field)
     {
-        var content = message["content"];
-        var parts = ChatContent.Decode(content, field + ".content");
+        var parts = ChatContent.Decode(message["content"], field + ".content");
         foreach (var part in parts)
         {
-            if (role == "developer") (part.Extensions ??= [])[ChatContent.RoleKey] = role;
-            if (name is not null) (part.Extensions ??= [])[ChatContent.NameKey] = name;
-            if (content is JsonArray) (part.Extensions ??= [])[ChatContent.SystemMessageKey] = position;
+            var extensions = part.Extensions ??= [];
+            extensions[ChatContent.SystemMessageKey] = position;
+            if (role == "developer") extensions[ChatContent.RoleKey] = role;
+            if (name is not null) extensions[ChatContent.NameKey] = name;
         }
         return parts;
     }

@@ -50,7 +50,11 @@ internal static class ChatRequestEncoder
         return body;
     }
 
-    /// <summary>One message per system part, except parts that came from one array-content message, which regroup.</summary>
+    /// <summary>
+    /// Parts decoded from one chat system message share an <c>openai.system_message</c> number and regroup into it.
+    /// Parts from other dialects become one system message, a string when they are all text, because several
+    /// OpenAI-compatible servers accept only string content (and a single system message) there.
+    /// </summary>
     private static void EncodeSystem(List<ContentPart> system, JsonArray messages)
     {
         var group = new List<ContentPart>();
@@ -58,25 +62,23 @@ internal static class ChatRequestEncoder
         foreach (var part in system)
         {
             var id = JsonRead.AsLong(part.Extensions?[ChatContent.SystemMessageKey]);
-            var joinsGroup = id is not null && id == groupId && SystemRole(part) == SystemRole(group[0]);
-            if (group.Count > 0 && !joinsGroup)
+            if (group.Count > 0 && (id != groupId || SystemRole(part) != SystemRole(group[0])))
             {
-                messages.Add(SystemMessage(group, groupId is not null));
+                messages.Add(SystemMessage(group, fromChat: groupId is not null));
                 group.Clear();
             }
             group.Add(part);
             groupId = id;
         }
-        if (group.Count > 0) messages.Add(SystemMessage(group, groupId is not null));
+        if (group.Count > 0) messages.Add(SystemMessage(group, fromChat: groupId is not null));
     }
 
-    private static JsonObject SystemMessage(List<ContentPart> parts, bool asArray)
+    private static JsonObject SystemMessage(List<ContentPart> parts, bool fromChat)
     {
-        var message = new JsonObject
-        {
-            ["role"] = SystemRole(parts[0]),
-            ["content"] = ChatContent.Encode(parts, asArray) ?? "",
-        };
+        var content = !fromChat && parts.All(p => p is TextPart)
+            ? string.Join("\n\n", parts.Cast<TextPart>().Select(t => t.Text))
+            : ChatContent.Encode(parts) ?? "";
+        var message = new JsonObject { ["role"] = SystemRole(parts[0]), ["content"] = content };
         if (JsonRead.AsString(parts[0].Extensions?[ChatContent.NameKey]) is { } name) message["name"] = name;
         return message;
     }

@@ -26,7 +26,8 @@ public class RequestDecodeTests
 
         Assert.Equal("gpt-4.1", request.Model);
         Assert.Equal(["You are terse.", "Answer in French.", "No emojis."], request.System.Cast<TextPart>().Select(p => p.Text));
-        Assert.Null(request.System[0].Extensions);
+        Assert.Equal(0, request.System[0].Extensions!["openai.system_message"]!.GetValue<int>());
+        Assert.False(request.System[0].Extensions!.ContainsKey("openai.role"));
         Assert.Equal("developer", request.System[1].Extensions!["openai.role"]!.GetValue<string>());
         Assert.Equal(1, request.System[1].Extensions!["openai.system_message"]!.GetValue<int>());
         Assert.Equal(1, request.System[2].Extensions!["openai.system_message"]!.GetValue<int>());

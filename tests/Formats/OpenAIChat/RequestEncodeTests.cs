@@ -47,8 +47,7 @@ public class RequestEncodeTests
         JsonAssert.Equal("""
             {"model":"gpt-4.1",
              "messages":[
-               {"role":"system","content":"Be brief."},
-               {"role":"system","content":"Cite sources."},
+               {"role":"system","content":"Be brief.\n\nCite sources."},
                {"role":"user","content":[{"type":"text","text":"Look:"},{"type":"image_url","image_url":{"url":"data:image/jpeg;base64,/9j/4AAQ","detail":"low"}}]},
                {"role":"assistant","content":"Checking.","reasoning_content":"Need the tool.",
                 "tool_calls":[{"id":"toolu_01","type":"function","function":{"name":"lookup","arguments":"{\"q\":\"cat\"}"}}]},
@@ -135,7 +134,7 @@ public class RequestEncodeTests
     public void NonStreamingRequestRoundTripsWithoutStreamFields()
     {
         const string json = """
-            {"model":"deepseek-chat","messages":[{"role":"system","content":"S"},{"role":"user","content":"Hi"},
+            {"model":"deepseek-chat","messages":[{"role":"system","content":"S"},{"role":"system","content":"T"},{"role":"user","content":"Hi"},
               {"role":"assistant","content":"Hello","reasoning_content":"greet"},{"role":"user","content":""}],
              "max_tokens":512,"tool_choice":"required","response_format":{"type":"json_object"}}
             """;
