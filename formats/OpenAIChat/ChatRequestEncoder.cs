@@ -5,9 +5,11 @@ namespace PluginProxy.Formats.OpenAIChat;
 
 /// <summary>
 /// Canonical request to an upstream Chat Completions body; the inverse of <see cref="ChatRequestDecoder"/> up to
-/// these normalisations: system messages come first, a one-text-part content array becomes a string, <c>stop</c> is
-/// always an array, server tools use the <c>{"google_search":{}}</c> form, <c>stream:false</c> is omitted, and a
-/// streaming request always asks for usage (<c>stream_options.include_usage</c>) because the proxy accounts tokens.
+/// these normalisations: system messages come first; a one-text-part content array becomes a string; assistant
+/// <c>content:""</c> next to tool calls becomes null and empty tool arguments <c>{}</c>; <c>stop</c> is always an
+/// array; server tools use the <c>{"google_search":{}}</c> form; <c>stream:false</c> and empty <c>tools</c> are
+/// omitted; a streaming request always asks for usage (<c>stream_options.include_usage</c>) because the proxy
+/// accounts tokens.
 /// </summary>
 internal static class ChatRequestEncoder
 {

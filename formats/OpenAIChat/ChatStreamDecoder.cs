@@ -95,6 +95,7 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
                 output.Add(new TextDelta(index, text));
                 break;
         }
+        // A refusal is the text the user gets instead of an answer; canonical streams have no separate channel for it.
         if (JsonRead.AsString(delta["refusal"]) is { Length: > 0 } refusal) output.Add(new TextDelta(index, refusal));
         if (delta["tool_calls"] is JsonArray calls)
         {
