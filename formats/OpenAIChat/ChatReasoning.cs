@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using PluginProxy.Abstractions.Canonical;
+
+namespace PluginProxy.Formats.OpenAIChat;
+
+/// <summary>
+/// Reasoning on assistant messages. Plain Chat Completions has only the text (<c>reasoning_content</c>, or
+/// <c>reasoning</c> on some servers). Signatures travel in the LiteLLM convention
+/// <c>thinking_blocks:[{"type":"thinking","thinking","signature"}]</c>; when blocks are present they supersede
+/// <c>reasoning_content</c>, which repeats their text.
+/// </summary>
+internal static class ChatReasoning
+{
+    /// <summary>Reads the reasoning of <paramref name="message"/>. With a <paramref name="field"/> name, wrong types throw (client input).</summary>
+    public static List<ReasoningPart> Decode(JsonObject message, string? field)
+    {
+        var parts = new List<ReasoningPart>();
+        var blocks = field is null ? message["thinking_blocks"] as JsonArray : JsonRead.OptionalArray(message["thinking_blocks"], field + ".thinking_blocks");
+        if (blocks is not null)
+        {
+            for (var i = 0; i < blocks.Count; i++)
+            {
+                if (blocks[i] is not JsonObject block || JsonRead.AsString(block["type"]) != "thinking") continue;
+                var blockField = $"{field}.thinking_blocks[{i}]";
+                var signature = ReadString(block["signature"], field is null ? null : blockField + ".signature");
+                parts.Add(new ReasoningPart
+                {
+                    Text = ReadString(block["thinking"], field is null ? null : blockField + ".thinking") ?? "",
+                    Signature = signature,
+                    SignatureDialect = signature is null ? null : Dialect.OpenAIChat,
+                });
+            }
+            if (parts.Count > 0) return parts;
+        }
+        var text = ReadString(message["reasoning_content"], field is null ? null : field + ".reasoning_content")
+            ?? ReadString(message["reasoning"], field is null ? null : field + ".reasoning");
+        if (!string.IsNullOrEmpty(text)) parts.Add(new ReasoningPart { Text = text });
+        return parts;
+    }
+
+    /// <summary>Writes <c>reasoning_content</c> and, when a part carries a signature of this dialect, <c>thinking_blocks</c>.</summary>
+    public static void Encode(IReadOnlyList<ReasoningPart> parts, JsonObject message)
+    {
+        var texts = new List<string>();
+        foreach (var part in parts)
+        {
+            if (part.RedactedData is null && part.Text.Length > 0) texts.Add(part.Text);
+        }
+        if (texts.Count > 0) message["reasoning_content"] = string.Join("\n\n", texts);
+        if (!parts.Any(HasOwnSignature)) return;
+        var blocks = new JsonArray();
+        foreach (var part in parts)
+        {
+            if (part.RedactedData is not null) continue;
+            var block = new JsonObject { ["type"] = "thinking", ["thinking"] = part.Text };
+            if (HasOwnSignature(part)) block["signature"] = part.Signature;
+            blocks.Add(block);
+        }
+        message["thinking_blocks"] = blocks;
+    }
+
+    private static bool HasOwnSignature(ReasoningPart part) => part.Signature is not null && part.SignatureDialect == Dialect.OpenAIChat;
+
+    private static string? ReadString(JsonNode? node, string? field) =>
+        field is null ? JsonRead.AsString(node) : JsonRead.OptionalString(node, field);
+}

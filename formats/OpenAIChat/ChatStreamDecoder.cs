@@ -1,0 +1,183 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
+using PluginProxy.Formats.Sse;
+
+namespace PluginProxy.Formats.OpenAIChat;
+
+/// <summary>
+/// Upstream <c>chat.completion.chunk</c> SSE to canonical events. Tolerates what OpenAI-compatible servers do:
+/// missing ids, <c>reasoning</c> instead of <c>reasoning_content</c>, usage-only chunks or usage on the finish chunk,
+/// tool calls whose id/name and argument fragments arrive in separate chunks, parallel calls interleaved by
+/// <c>index</c>, servers that reuse one index for several calls (a new id starts a new call), several choices.
+/// An <c>{"error":...}</c> chunk throws <see cref="Abstractions.Upstream.UpstreamException"/>.
+/// </summary>
+internal sealed class ChatStreamDecoder : IStreamDecoder
+{
+    private readonly SortedDictionary<int, ChoiceState> _choices = [];
+    private bool _started;
+    private bool _completed;
+
+    public void Decode(SseEvent sse, List<StreamEvent> output)
+    {
+        if (_completed || sse.IsDone || string.IsNullOrWhiteSpace(sse.Data)) return;
+        if (JsonText.TryParse(sse.Data) is not JsonObject chunk) return;
+        if (chunk["error"] is { } error) throw ChatWire.UpstreamError(error, sse.Data);
+        if (!_started)
+        {
+            _started = true;
+            output.Add(new ResponseStarted(
+                JsonRead.AsString(chunk["id"]) is { Length: > 0 } id ? id : ChatWire.NewCompletionId("chatcmpl-"),
+                JsonRead.AsString(chunk["model"]) ?? "",
+                JsonRead.AsLong(chunk["created"]) ?? ChatWire.Now()));
+        }
+        if (chunk["choices"] is JsonArray choices)
+        {
+            for (var i = 0; i < choices.Count; i++)
+            {
+                if (choices[i] is JsonObject choice) DecodeChoice(choice, (int)(JsonRead.AsLong(choice["index"]) ?? i), output);
+            }
+        }
+        if (ChatWire.ParseUsage(chunk["usage"]) is { } usage) output.Add(new UsageReported(usage));
+    }
+
+    public void Complete(List<StreamEvent> output)
+    {
+        if (_completed) return;
+        _completed = true;
+        foreach (var (index, state) in _choices)
+        {
+            if (state.Finished) continue;
+            state.FlushUnnamedCalls(index, output);
+            output.Add(new ChoiceFinished(index, state.Calls.Count > 0 ? FinishReason.ToolCalls : FinishReason.Stop));
+        }
+        output.Add(ResponseCompleted.Instance);
+    }
+
+    private void DecodeChoice(JsonObject choice, int index, List<StreamEvent> output)
+    {
+        if (!_choices.TryGetValue(index, out var state)) _choices[index] = state = new ChoiceState();
+        if (choice["delta"] is JsonObject delta) DecodeDelta(delta, index, state, output);
+        if (choice["grounding_metadata"] is { } grounding) output.Add(new GroundingReported(index, grounding.DeepClone()));
+        if (JsonRead.AsString(choice["finish_reason"]) is { Length: > 0 } reason && !state.Finished)
+        {
+            state.Finished = true;
+            state.FlushUnnamedCalls(index, output);
+            output.Add(new ChoiceFinished(index, ChatWire.FromWireFinishReason(reason), reason));
+        }
+    }
+
+    private static void DecodeDelta(JsonObject delta, int index, ChoiceState state, List<StreamEvent> output)
+    {
+        var reasoning = JsonRead.AsString(delta["reasoning_content"]) ?? JsonRead.AsString(delta["reasoning"]);
+        if (delta["thinking_blocks"] is JsonArray blocks)
+        {
+            foreach (var block in blocks)
+            {
+                // Block text repeats reasoning_content when both are present; use it only when it is the sole source.
+                if (reasoning is null && JsonRead.AsString(block?["thinking"]) is { Length: > 0 } thinking)
+                    output.Add(new ReasoningDelta(index, thinking));
+                if (JsonRead.AsString(block?["signature"]) is { Length: > 0 } signature)
+                    output.Add(new ReasoningSignature(index, signature, Dialect.OpenAIChat));
+            }
+        }
+        if (!string.IsNullOrEmpty(reasoning)) output.Add(new ReasoningDelta(index, reasoning));
+        switch (delta["content"])
+        {
+            case JsonArray items:
+                foreach (var item in items)
+                {
+                    if (JsonRead.AsString(item?["text"]) is { Length: > 0 } itemText) output.Add(new TextDelta(index, itemText));
+                }
+                break;
+            case var content when JsonRead.AsString(content) is { Length: > 0 } text:
+                output.Add(new TextDelta(index, text));
+                break;
+        }
+        // A refusal is the text the user gets instead of an answer; canonical streams have no separate channel for it.
+        if (JsonRead.AsString(delta["refusal"]) is { Length: > 0 } refusal) output.Add(new TextDelta(index, refusal));
+        if (delta["tool_calls"] is JsonArray calls)
+        {
+            for (var i = 0; i < calls.Count; i++)
+            {
+                if (calls[i] is JsonObject call) state.DecodeToolCall(call, i, index, output);
+            }
+        }
+        if (delta["images"] is JsonArray images)
+        {
+            foreach (var image in images)
+            {
+                if (JsonRead.AsString(image?["image_url"]?["url"]) is { } url && ChatWire.TryParseDataUrl(url, out var mediaType, out var data))
+                    output.Add(new ImageDelta(index, mediaType, data));
+            }
+        }
+    }
+
+    private sealed class ChoiceState
+    {
+        public bool Finished { get; set; }
+
+        /// <summary>Calls in canonical order; the canonical index is the position in this list.</summary>
+        public List<ToolCallState> Calls { get; } = [];
+
+        public void DecodeToolCall(JsonObject call, int position, int choice, List<StreamEvent> output)
+        {
+            var wireIndex = (int)(JsonRead.AsLong(call["index"]) ?? position);
+            var id = JsonRead.AsString(call["id"]) is { Length: > 0 } callId ? callId : null;
+            var state = Calls.FindLast(c => c.WireIndex == wireIndex);
+            if (state is null || (id is not null && state.Id is not null && id != state.Id))
+            {
+                state = new ToolCallState(wireIndex, Calls.Count);
+                Calls.Add(state);
+            }
+            state.Id ??= id;
+            var function = call["function"] as JsonObject;
+            if (!state.Started && JsonRead.AsString(function?["name"]) is { Length: > 0 } name)
+            {
+                state.Start(choice, name, output);
+            }
+            var fragment = function?["arguments"] switch
+            {
+                JsonObject whole => JsonText.Serialize(whole),
+                var node => JsonRead.AsString(node),
+            };
+            if (!string.IsNullOrEmpty(fragment)) state.AddArguments(choice, fragment, output);
+        }
+
+        /// <summary>A call whose name never arrived still reaches the client with the arguments it had.</summary>
+        public void FlushUnnamedCalls(int choice, List<StreamEvent> output)
+        {
+            foreach (var call in Calls)
+            {
+                if (!call.Started) call.Start(choice, "", output);
+            }
+        }
+    }
+
+    private sealed class ToolCallState(int wireIndex, int index)
+    {
+        private StringBuilder? _pending;
+
+        public int WireIndex { get; } = wireIndex;
+        public string? Id { get; set; }
+        public bool Started { get; private set; }
+
+        public void Start(int choice, string name, List<StreamEvent> output)
+        {
+            Started = true;
+            Id ??= ChatWire.NewToolCallId();
+            output.Add(new ToolCallStarted(choice, index, Id, name));
+            if (_pending is null) return;
+            output.Add(new ToolCallArgumentsDelta(choice, index, _pending.ToString()));
+            _pending = null;
+        }
+
+        /// <summary>Fragments stream through once the call has started; before its name is known they wait.</summary>
+        public void AddArguments(int choice, string fragment, List<StreamEvent> output)
+        {
+            if (Started) output.Add(new ToolCallArgumentsDelta(choice, index, fragment));
+            else (_pending ??= new StringBuilder()).Append(fragment);
+        }
+    }
+}
