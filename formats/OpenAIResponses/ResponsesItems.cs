@@ -1,0 +1,131 @@
+using System.Text.Json.Nodes;
+using PluginProxy.Abstractions.Canonical;
+
+namespace PluginProxy.Formats.OpenAIResponses;
+
+/// <summary>Output items (reasoning, message, function_call, ...) to canonical parts and back; shared by responses, streams and request history.</summary>
+internal static class ResponsesItems
+{
+    private const string SummarySeparator = "\n\n";
+
+    /// <summary>A reasoning item as one part: summaries joined, <c>encrypted_content</c> as this dialect's signature.</summary>
+    public static ReasoningPart ReadReasoning(JsonObject item)
+    {
+        var summaries = Lenient.Objects(item["summary"]).ToList();
+        var part = new ReasoningPart
+        {
+            Text = string.Join(SummarySeparator, summaries.Select(s => Lenient.String(s["text"]) ?? "")),
+        };
+        if (Lenient.String(item["encrypted_content"]) is { Length: > 0 } signature)
+        {
+            part.Signature = signature;
+            part.SignatureDialect = Dialect.OpenAIResponses;
+        }
+        if (Lenient.String(item["id"]) is { } id) ResponsesExtensions.Set(part, ResponsesExtensions.Id, id);
+        if (summaries.Count > 1) ResponsesExtensions.Set(part, ResponsesExtensions.Summary, item["summary"]!.DeepClone());
+        if (item["content"] is JsonArray content) ResponsesExtensions.Set(part, ResponsesExtensions.ReasoningContent, content.DeepClone());
+        return part;
+    }
+
+    /// <summary>Appends the parts of one output item of an upstream response.</summary>
+    public static void ReadOutputItem(JsonObject item, List<ContentPart> parts)
+    {
+        var id = Lenient.String(item["id"]);
+        switch (Lenient.String(item["type"]))
+        {
+            case "reasoning":
+                parts.Add(ReadReasoning(item));
+                break;
+            case "message":
+                var first = parts.Count;
+                foreach (var content in Lenient.Objects(item["content"]))
+                {
+                    var text = Lenient.String(content["text"]) ?? Lenient.String(content["refusal"]);
+                    if (text is not null) parts.Add(new TextPart(text));
+                }
+                if (id is not null && parts.Count > first) ResponsesExtensions.Set(parts[first], ResponsesExtensions.Id, id);
+                break;
+            case "function_call":
+                var call = new ToolCallPart
+                {
+                    Id = Lenient.String(item["call_id"]) ?? id ?? "",
+                    Name = Lenient.String(item["name"]) ?? "",
+                    Arguments = Lenient.String(item["arguments"]) is { Length: > 0 } arguments ? arguments : "{}",
+                };
+                if (id is not null) ResponsesExtensions.Set(call, ResponsesExtensions.Id, id);
+                parts.Add(call);
+                break;
+            case "image_generation_call" when Lenient.String(item["result"]) is { Length: > 0 } result:
+                parts.Add(new ImagePart { Data = result, MediaType = "image/" + (Lenient.String(item["output_format"]) ?? "png") });
+                break;
+            default:
+                parts.Add(new NativePart(Dialect.OpenAIResponses, item.DeepClone()));
+                break;
+        }
+    }
+
+    /// <summary>A reasoning item; <paramref name="source"/> supplies a kept summary array and raw content when the part came from this dialect.</summary>
+    public static JsonObject ReasoningItem(string? id, string text, string? encryptedContent, ReasoningPart? source = null)
+    {
+        var item = new JsonObject();
+        if (id is not null) item["id"] = id;
+        item["type"] = "reasoning";
+        item["summary"] = source is not null && ResponsesExtensions.Get(source, ResponsesExtensions.Summary) is { } summary
+            ? summary.DeepClone()
+            : Summary(text);
+        if (source is not null && ResponsesExtensions.Get(source, ResponsesExtensions.ReasoningContent) is { } content)
+            item["content"] = content.DeepClone();
+        if (encryptedContent is not null) item["encrypted_content"] = encryptedContent;
+        return item;
+    }
+
+    public static JsonArray Summary(string text) =>
+        text.Length == 0 ? [] : [SummaryText(text)];
+
+    public static JsonObject SummaryText(string text) => new() { ["type"] = "summary_text", ["text"] = text };
+
+    public static JsonObject OutputText(string text) => new()
+    {
+        ["type"] = "output_text",
+        ["annotations"] = new JsonArray(),
+        ["logprobs"] = new JsonArray(),
+        ["text"] = text,
+    };
+
+    public static JsonObject MessageItem(string id, string status, JsonArray content) => new()
+    {
+        ["id"] = id,
+        ["type"] = "message",
+        ["status"] = status,
+        ["content"] = content,
+        ["role"] = "assistant",
+    };
+
+    public static JsonObject FunctionCallItem(string id, string status, string callId, string name, string arguments) => new()
+    {
+        ["id"] = id,
+        ["type"] = "function_call",
+        ["status"] = status,
+        ["arguments"] = arguments,
+        ["call_id"] = callId,
+        ["name"] = name,
+    };
+
+    public static JsonObject ImageItem(string id, string status, string? base64, string? mediaType)
+    {
+        var item = new JsonObject { ["id"] = id, ["type"] = "image_generation_call", ["status"] = status };
+        if (base64 is not null)
+        {
+            item["output_format"] = mediaType is not null && mediaType.StartsWith("image/", StringComparison.Ordinal) ? mediaType[6..] : "png";
+            item["result"] = base64;
+        }
+        return item;
+    }
+
+    /// <summary>The <c>encrypted_content</c> to write for a reasoning part: only a signature minted by this dialect.</summary>
+    public static string? OwnSignature(ReasoningPart part) =>
+        part.SignatureDialect == Dialect.OpenAIResponses && !string.IsNullOrEmpty(part.Signature) ? part.Signature : null;
+
+    /// <summary>Function call item ids follow OpenAI's <c>fc_</c> prefix, derived from the call id so they are stable.</summary>
+    public static string FunctionCallItemId(string callId) => callId.StartsWith("fc_", StringComparison.Ordinal) ? callId : "fc_" + callId;
+}
