@@ -115,6 +115,8 @@ internal static class GeminiParts
     {
         JsonObject? encoded = part switch
         {
+            // Gemini rejects empty text parts in requests unless they carry a signature.
+            TextPart { Text.Length: 0 } when history && SignatureOf(part) is null => null,
             TextPart text => new JsonObject { ["text"] = text.Text },
             ReasoningPart reasoning => EncodeReasoning(reasoning, history),
             ImagePart image => EncodeMedia(image.MediaType, image.Data, image.Url),

@@ -62,7 +62,16 @@ internal static class GeminiResponseCodec
         {
             for (var i = 0; i < parts.Count; i++)
             {
-                if (parts[i] is JsonObject part) choice.Parts.Add(GeminiParts.Decode(part, $"{path}.parts[{i}]", pairing: null));
+                if (parts[i] is not JsonObject part) continue;
+                try
+                {
+                    choice.Parts.Add(GeminiParts.Decode(part, $"{path}.parts[{i}]", pairing: null));
+                }
+                catch (RequestFormatException e)
+                {
+                    // The part readers speak of client input; here the upstream sent something malformed.
+                    throw new UpstreamException(FailureKind.Transient, 502, "Gemini answer is malformed: " + e.Message, JsonText.Serialize(part));
+                }
             }
         }
         if (GeminiJson.AsString(GeminiJson.Get(candidate, "finishReason")) is { } finishReason)

@@ -131,8 +131,7 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
         {
             FlushCall(index, state, output);
             FlushSignature(index, state, output);
-            var candidate = Candidate(index, part: null);
-            candidate["finishReason"] = GeminiMapping.EncodeFinishReason(state.Finish ?? FinishReason.Stop, state.NativeFinish);
+            var candidate = Candidate(index, part: null, GeminiMapping.EncodeFinishReason(state.Finish ?? FinishReason.Stop, state.NativeFinish));
             if (state.Grounding is not null) candidate["groundingMetadata"] = state.Grounding;
             candidates.Add(candidate);
         }
@@ -156,11 +155,16 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
         output.Write("]"u8);
     }
 
-    private static JsonObject Candidate(int choice, JsonObject? part) => new()
+    private static JsonObject Candidate(int choice, JsonObject? part, string? finishReason = null)
     {
-        ["content"] = new JsonObject { ["role"] = "model", ["parts"] = part is null ? new JsonArray() : new JsonArray(part) },
-        ["index"] = choice,
-    };
+        var candidate = new JsonObject
+        {
+            ["content"] = new JsonObject { ["role"] = "model", ["parts"] = part is null ? new JsonArray() : new JsonArray(part) },
+        };
+        if (finishReason is not null) candidate["finishReason"] = finishReason;
+        candidate["index"] = choice;
+        return candidate;
+    }
 
     private void WriteChunk(JsonArray candidates, IBufferWriter<byte> output, JsonObject? usage = null)
     {
