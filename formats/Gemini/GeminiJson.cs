@@ -138,7 +138,7 @@ internal static class GeminiJson
     };
 
     /// <summary>A field's path for error messages; top-level fields have an empty parent path.</summary>
-    public static string FieldPath(string path, string field) => path.Length == 0 ? field : path + "." + field;
+    private static string FieldPath(string path, string field) => path.Length == 0 ? field : path + "." + field;
 
     public static JsonObject RequireObject(JsonNode? node, string path) =>
         node as JsonObject ?? throw new RequestFormatException($"{path} must be an object");

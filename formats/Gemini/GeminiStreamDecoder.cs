@@ -124,7 +124,7 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
             if (text.Length > 0)
                 output.Add(GeminiJson.IsTrue(GeminiJson.Get(part, "thought")) ? new ReasoningDelta(choice, text) : new TextDelta(choice, text));
         }
-        else if (signature is null || part.Count > 1)
+        else if (!part.All(field => GeminiJson.ToCamel(field.Key) is "thought" or "thoughtSignature"))
         {
             // executableCode, codeExecutionResult, fileData: carried whole, signature included.
             output.Add(new NativeDelta(choice, new NativePart(Dialect.Gemini, part.DeepClone())));

@@ -61,8 +61,7 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
                 break;
             case ReasoningSignature { Dialect: Dialect.Gemini } signature:
                 var signed = State(signature.Choice);
-                FlushCall(signature.Choice, signed, output);
-                FlushSignature(signature.Choice, signed, output);
+                FlushPending(signature.Choice, signed, output);
                 signed.Signature = signature.Signature;
                 break;
             case ToolCallStarted call:
@@ -85,8 +84,7 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
                 break;
             case ChoiceFinished finished:
                 var state = State(finished.Choice);
-                FlushCall(finished.Choice, state, output);
-                FlushSignature(finished.Choice, state, output);
+                FlushPending(finished.Choice, state, output);
                 state.Finish = finished.Reason;
                 state.NativeFinish = finished.NativeReason;
                 break;
@@ -102,9 +100,15 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
     private void WriteContent(int choice, JsonObject part, IBufferWriter<byte> output)
     {
         var state = State(choice);
+        FlushPending(choice, state, output);
+        WriteChunk(new JsonArray(Candidate(choice, part)), output);
+    }
+
+    /// <summary>Whatever was held back for the choice is complete once something else arrives for it.</summary>
+    private void FlushPending(int choice, ChoiceState state, IBufferWriter<byte> output)
+    {
         FlushCall(choice, state, output);
         FlushSignature(choice, state, output);
-        WriteChunk(new JsonArray(Candidate(choice, part)), output);
     }
 
     private void FlushCall(int choice, ChoiceState state, IBufferWriter<byte> output)
@@ -129,8 +133,7 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
         var candidates = new JsonArray();
         foreach (var (index, state) in _choices)
         {
-            FlushCall(index, state, output);
-            FlushSignature(index, state, output);
+            FlushPending(index, state, output);
             var candidate = Candidate(index, part: null, GeminiMapping.EncodeFinishReason(state.Finish ?? FinishReason.Stop, state.NativeFinish));
             if (state.Grounding is not null) candidate["groundingMetadata"] = state.Grounding;
             candidates.Add(candidate);

@@ -17,6 +17,8 @@ public sealed class GeminiStreamDecodeTests
 
         data: {"candidates": [{"content": {"parts": [{"text": "Hello "}],"role": "model"},"index": 0}],"modelVersion": "gemini-2.5-pro","responseId": "abc123"}
 
+        data: {"candidates": [{"content": {"parts": [{"text": ""}],"role": "model"},"index": 0}],"modelVersion": "gemini-2.5-pro","responseId": "abc123"}
+
         data: {"candidates": [{"content": {"parts": [{"text": "world."},{"functionCall": {"name": "get_weather","args": {"city": "Paris"}},"thoughtSignature": "FC-SIG"},{"functionCall": {"id": "t-2","name": "get_time","args": {}}}],"role": "model"},"index": 0}],"modelVersion": "gemini-2.5-pro","responseId": "abc123"}
 
         data: {"candidates": [{"content": {"parts": [{"text": ""}],"role": "model"},"finishReason": "STOP","index": 0,"groundingMetadata": {"webSearchQueries": ["paris weather"],"groundingChunks": [{"web": {"uri": "https://example.com","title": "example.com"}}]}}],"usageMetadata": {"promptTokenCount": 12,"candidatesTokenCount": 8,"totalTokenCount": 25,"thoughtsTokenCount": 5,"cachedContentTokenCount": 4},"modelVersion": "gemini-2.5-pro","responseId": "abc123"}
@@ -84,6 +86,23 @@ public sealed class GeminiStreamDecodeTests
             """native 1 {"codeExecutionResult":{"outcome":"OUTCOME_OK","output":"2"}}""",
             "finish 0 Length MAX_TOKENS",
             "finish 1 Stop STOP",
+            "completed",
+        ], events.Skip(1));
+    }
+
+    [Fact]
+    public void Signature_only_parts_become_signatures_and_file_data_stays_native()
+    {
+        var events = Decode("""
+            data: {"candidates":[{"content":{"role":"model","parts":[{"thought":true,"thoughtSignature":"s1"},{"thoughtSignature":"s2"},{"fileData":{"mimeType":"video/mp4","fileUri":"gs://b/v.mp4"},"thoughtSignature":"s3"}]},"finishReason":"STOP"}]}
+
+            """);
+        Assert.Equal(
+        [
+            "signature 0 s1 Gemini",
+            "signature 0 s2 Gemini",
+            """native 0 {"fileData":{"mimeType":"video/mp4","fileUri":"gs://b/v.mp4"},"thoughtSignature":"s3"}""",
+            "finish 0 Stop STOP",
             "completed",
         ], events.Skip(1));
     }
