@@ -3,19 +3,34 @@ using PluginProxy.Abstractions.Canonical;
 
 namespace PluginProxy.Formats.Gemini;
 
-/// <summary>Placeholder until the Gemini codec lands.</summary>
+/// <summary>
+/// Gemini generateContent (<c>/v1beta/models/{model}:generateContent</c> and <c>:streamGenerateContent</c>).
+/// The model lives in the URL: <see cref="DecodeRequest"/> leaves <see cref="ChatRequest.Model"/> empty unless the
+/// body names one, and <see cref="EncodeRequest"/> writes no model (the executor puts it in the URL).
+/// </summary>
 public sealed class GeminiCodec : IDialectCodec
 {
     public static readonly GeminiCodec Instance = new();
 
+    private GeminiCodec() { }
+
     public Dialect Dialect => Dialect.Gemini;
 
-    public ChatRequest DecodeRequest(JsonObject body) => throw new NotImplementedException();
-    public JsonObject EncodeResponse(ChatResponse response, ChatRequest request) => throw new NotImplementedException();
-    public IStreamEncoder CreateStreamEncoder(ChatRequest request, StreamFraming framing = StreamFraming.Sse) => throw new NotImplementedException();
-    public JsonObject EncodeError(int status, string message, string? code = null) => throw new NotImplementedException();
-    public JsonObject EncodeTokenCount(long inputTokens) => throw new NotImplementedException();
-    public JsonObject EncodeRequest(ChatRequest request, string upstreamModel) => throw new NotImplementedException();
-    public ChatResponse DecodeResponse(JsonNode body) => throw new NotImplementedException();
-    public IStreamDecoder CreateStreamDecoder() => throw new NotImplementedException();
+    /// <summary>Accepts generateContent bodies, countTokens bodies (also wrapped in <c>generateContentRequest</c>) and the Cloud Code <c>{"request": ...}</c> envelope.</summary>
+    public ChatRequest DecodeRequest(JsonObject body) => GeminiRequestDecoder.Decode(body);
+
+    public JsonObject EncodeResponse(ChatResponse response, ChatRequest request) => GeminiResponseCodec.Encode(response, request);
+
+    public IStreamEncoder CreateStreamEncoder(ChatRequest request, StreamFraming framing = StreamFraming.Sse) => new GeminiStreamEncoder(request, framing);
+
+    public JsonObject EncodeError(int status, string message, string? code = null) => GeminiMapping.Error(status, message, code);
+
+    public JsonObject EncodeTokenCount(long inputTokens) => new() { ["totalTokens"] = inputTokens };
+
+    /// <summary><paramref name="upstreamModel"/> picks the thinking control (levels on Gemini 3+, budgets before).</summary>
+    public JsonObject EncodeRequest(ChatRequest request, string upstreamModel) => GeminiRequestEncoder.Encode(request, upstreamModel);
+
+    public ChatResponse DecodeResponse(JsonNode body) => GeminiResponseCodec.Decode(body);
+
+    public IStreamDecoder CreateStreamDecoder() => new GeminiStreamDecoder();
 }

@@ -1,0 +1,222 @@
+using System.Text.Json.Nodes;
+using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
+
+namespace PluginProxy.Formats.Gemini;
+
+/// <summary>Gemini <c>Part</c> objects to canonical content parts and back (requests and answers alike).</summary>
+internal static class GeminiParts
+{
+    public static ContentPart Decode(JsonObject part, string path, CallPairing? pairing)
+    {
+        var signature = GeminiJson.OptionalString(part, "thoughtSignature", path);
+        ContentPart decoded;
+        if (GeminiJson.OptionalObject(part, "functionCall", path) is { } call)
+            decoded = DecodeCall(call, path + ".functionCall", pairing);
+        else if (GeminiJson.OptionalObject(part, "functionResponse", path) is { } result)
+            decoded = DecodeResult(result, path + ".functionResponse", pairing);
+        else if (GeminiJson.OptionalObject(part, "inlineData", path) is { } inline)
+            decoded = DecodeMedia(inline, path + ".inlineData", inline: true);
+        else if (GeminiJson.OptionalObject(part, "fileData", path) is { } file)
+            decoded = DecodeMedia(file, path + ".fileData", inline: false);
+        else if (GeminiJson.Has(part, "executableCode") || GeminiJson.Has(part, "codeExecutionResult"))
+            return new NativePart(Dialect.Gemini, part.DeepClone());
+        else
+        {
+            var text = GeminiJson.OptionalString(part, "text", path);
+            // A bare signature part is what Gemini streams to close a thought.
+            if (GeminiJson.OptionalBool(part, "thought", path) == true || (text is null && signature is not null))
+            {
+                return new ReasoningPart
+                {
+                    Text = text ?? "",
+                    Signature = signature,
+                    SignatureDialect = signature is null ? null : Dialect.Gemini,
+                };
+            }
+            if (text is null) return new NativePart(Dialect.Gemini, part.DeepClone());
+            decoded = new TextPart(text);
+        }
+        if (signature is not null) decoded.Extensions = new JsonObject { [GeminiMapping.SignatureKey] = signature };
+        return decoded;
+    }
+
+    private static ToolCallPart DecodeCall(JsonObject call, string path, CallPairing? pairing)
+    {
+        var name = GeminiJson.OptionalString(call, "name", path) ?? throw new RequestFormatException($"{path}.name is required");
+        var id = GeminiJson.OptionalString(call, "id", path);
+        var args = GeminiJson.Get(call, "args");
+        if (args is not null and not JsonObject) throw new RequestFormatException($"{path}.args must be an object");
+        return new ToolCallPart
+        {
+            Id = pairing?.Call(name, id) ?? id ?? GeminiMapping.NewCallId(),
+            Name = name,
+            Arguments = args is null ? "{}" : JsonText.Serialize(args),
+        };
+    }
+
+    /// <summary>
+    /// <c>{"result": text}</c> is how this codec wraps plain-text results and <c>{"error": ...}</c> is Gemini's
+    /// convention for failures; both are unwrapped so other dialects see the text. Anything else stays JSON text.
+    /// </summary>
+    private static ToolResultPart DecodeResult(JsonObject result, string path, CallPairing? pairing)
+    {
+        var name = GeminiJson.OptionalString(result, "name", path) ?? throw new RequestFormatException($"{path}.name is required");
+        var id = GeminiJson.OptionalString(result, "id", path);
+        var response = GeminiJson.OptionalObject(result, "response", path) ?? [];
+        var decoded = new ToolResultPart
+        {
+            ToolCallId = pairing?.Result(name, id) ?? id ?? GeminiMapping.NewCallId(),
+            Name = name,
+        };
+        var single = response.Count == 1 ? response.First() : default;
+        if (single.Key == "result" && GeminiJson.AsString(single.Value) is { } text)
+        {
+            decoded.Content.Add(new TextPart(text));
+        }
+        else if (single.Key == "error" && single.Value is not null)
+        {
+            decoded.IsError = true;
+            decoded.Content.Add(new TextPart(GeminiJson.AsString(single.Value) ?? JsonText.Serialize(single.Value)));
+        }
+        else
+        {
+            decoded.Content.Add(new TextPart(JsonText.Serialize(response)));
+        }
+        // Gemini 3 multimodal function responses carry media in functionResponse.parts.
+        if (GeminiJson.OptionalArray(result, "parts", path) is { } parts)
+        {
+            for (var i = 0; i < parts.Count; i++)
+            {
+                var partPath = $"{path}.parts[{i}]";
+                decoded.Content.Add(Decode(GeminiJson.RequireObject(parts[i], partPath), partPath, pairing));
+            }
+        }
+        return decoded;
+    }
+
+    private static ContentPart DecodeMedia(JsonObject media, string path, bool inline)
+    {
+        var mimeType = GeminiJson.OptionalString(media, "mimeType", path);
+        string? data = null, url = null;
+        if (inline) data = GeminiJson.OptionalString(media, "data", path) ?? throw new RequestFormatException($"{path}.data is required");
+        else url = GeminiJson.OptionalString(media, "fileUri", path) ?? throw new RequestFormatException($"{path}.fileUri is required");
+        if (mimeType is not null && mimeType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
+            return new ImagePart { MediaType = mimeType, Data = data, Url = url };
+        return new DocumentPart { MediaType = mimeType, Data = data, Url = url };
+    }
+
+    /// <summary>
+    /// One canonical part as a Gemini part, or null when Gemini cannot carry it. In <paramref name="history"/>
+    /// (an upstream request) reasoning is only sent back with a Gemini signature, since unsigned thought text is
+    /// useless to the model; in answers to clients thought text is always shown.
+    /// </summary>
+    public static JsonObject? Encode(ContentPart part, bool history)
+    {
+        JsonObject? encoded = part switch
+        {
+            // Gemini rejects empty text parts in requests unless they carry a signature.
+            TextPart { Text.Length: 0 } when history && SignatureOf(part) is null => null,
+            TextPart text => new JsonObject { ["text"] = text.Text },
+            ReasoningPart reasoning => EncodeReasoning(reasoning, history),
+            ImagePart image => EncodeMedia(image.MediaType, image.Data, image.Url),
+            DocumentPart { Data: null, Url: null, Text: { } text } => new JsonObject { ["text"] = text },
+            DocumentPart document => EncodeMedia(document.MediaType, document.Data, document.Url),
+            ToolCallPart call => new JsonObject { ["functionCall"] = EncodeCall(call.Id, call.Name, call.Arguments) },
+            NativePart { Dialect: Dialect.Gemini } native => native.Json.DeepClone() as JsonObject,
+            _ => null,
+        };
+        if (encoded is not null && part is not (ReasoningPart or NativePart) && SignatureOf(part) is { } signature)
+            encoded["thoughtSignature"] = signature;
+        return encoded;
+    }
+
+    public static JsonObject EncodeCall(string id, string name, string arguments)
+    {
+        var call = new JsonObject
+        {
+            ["name"] = name,
+            ["args"] = JsonText.TryParse(arguments) as JsonObject ?? new JsonObject(),
+        };
+        if (!string.IsNullOrEmpty(id)) call["id"] = id;
+        return call;
+    }
+
+    /// <summary>
+    /// A signature-only Gemini thought right before an unsigned call is how a function-call signature travels
+    /// through dialects without a slot for it (see the stream decoder); it belongs back on the call.
+    /// </summary>
+    public static string? FoldableSignature(List<ContentPart> parts, int index) =>
+        parts[index] is ReasoningPart { Text: "", SignatureDialect: Dialect.Gemini, Signature: { Length: > 0 } signature }
+        && index + 1 < parts.Count && parts[index + 1] is ToolCallPart next && SignatureOf(next) is null
+            ? signature
+            : null;
+
+    public static string? SignatureOf(ContentPart part) => GeminiJson.AsString(part.Extensions?[GeminiMapping.SignatureKey]);
+
+    private static JsonObject? EncodeReasoning(ReasoningPart reasoning, bool history)
+    {
+        if (reasoning.RedactedData is not null) return null;
+        var signature = reasoning.SignatureDialect == Dialect.Gemini && !string.IsNullOrEmpty(reasoning.Signature) ? reasoning.Signature : null;
+        if (history && signature is null) return null;
+        var part = new JsonObject { ["text"] = reasoning.Text, ["thought"] = true };
+        if (signature is not null) part["thoughtSignature"] = signature;
+        return part;
+    }
+
+    public static JsonObject? EncodeMedia(string? mimeType, string? data, string? url)
+    {
+        if (data is not null)
+        {
+            var inline = new JsonObject();
+            if (mimeType is not null) inline["mimeType"] = mimeType;
+            inline["data"] = data;
+            return new JsonObject { ["inlineData"] = inline };
+        }
+        if (url is null) return null;
+        var file = new JsonObject();
+        if (mimeType is not null) file["mimeType"] = mimeType;
+        file["fileUri"] = url;
+        return new JsonObject { ["fileData"] = file };
+    }
+}
+
+/// <summary>
+/// Gemini function calls and responses need not carry ids. Missing call ids are minted as
+/// <c>call_&lt;name&gt;_&lt;n&gt;</c> (stable for the same history), and id-less responses take the oldest
+/// unanswered call of the same name.
+/// </summary>
+internal sealed class CallPairing
+{
+    private readonly Dictionary<string, List<string>> _pending = new(StringComparer.Ordinal);
+    private int _minted;
+
+    public string Call(string name, string? id)
+    {
+        id ??= Mint(name);
+        Pending(name).Add(id);
+        return id;
+    }
+
+    public string Result(string name, string? id)
+    {
+        var pending = Pending(name);
+        if (id is not null)
+        {
+            pending.Remove(id);
+            return id;
+        }
+        if (pending.Count == 0) return Mint(name);
+        var oldest = pending[0];
+        pending.RemoveAt(0);
+        return oldest;
+    }
+
+    private List<string> Pending(string name)
+    {
+        if (!_pending.TryGetValue(name, out var list)) _pending[name] = list = [];
+        return list;
+    }
+
+    private string Mint(string name) => $"call_{name}_{++_minted}";
+}

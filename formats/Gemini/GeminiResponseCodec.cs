@@ -1,0 +1,149 @@
+using System.Text.Json.Nodes;
+using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Abstractions.Upstream;
+using PluginProxy.Formats.Json;
+
+namespace PluginProxy.Formats.Gemini;
+
+/// <summary>Non-streaming GenerateContentResponse bodies, both directions.</summary>
+internal static class GeminiResponseCodec
+{
+    /// <summary>Candidate fields kept as <c>gemini.candidates.&lt;index&gt;.&lt;field&gt;</c> in the response extensions.</summary>
+    private const string CandidatePrefix = "gemini.candidates.";
+    private const string PromptFeedbackKey = "gemini.promptFeedback";
+
+    public static ChatResponse Decode(JsonNode body)
+    {
+        var root = Unwrap(body as JsonObject
+            ?? throw new UpstreamException(FailureKind.Transient, 502, "Gemini answer is not a JSON object", JsonText.Serialize(body)));
+        ThrowIfError(root);
+        var response = new ChatResponse
+        {
+            Id = GeminiJson.AsString(GeminiJson.Get(root, "responseId")) ?? GeminiMapping.NewResponseId(),
+            Model = GeminiJson.AsString(GeminiJson.Get(root, "modelVersion")) ?? "",
+            Created = GeminiMapping.ParseCreateTime(GeminiJson.AsString(GeminiJson.Get(root, "createTime")))
+                ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        };
+        if (GeminiJson.Get(root, "candidates") is JsonArray candidates)
+        {
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                if (candidates[i] is JsonObject candidate) response.Choices.Add(DecodeCandidate(candidate, i, response.Extensions));
+            }
+        }
+        if (GeminiJson.Get(root, "promptFeedback") is JsonObject feedback)
+        {
+            response.Extensions[PromptFeedbackKey] = feedback.DeepClone();
+            if (response.Choices.Count == 0 && GeminiJson.AsString(GeminiJson.Get(feedback, "blockReason")) is { } blockReason)
+                response.Choices.Add(new Choice { FinishReason = FinishReason.ContentFilter, NativeFinishReason = blockReason });
+        }
+        if (GeminiJson.Get(root, "usageMetadata") is JsonObject usage) response.Usage = GeminiMapping.DecodeUsage(usage);
+        return response;
+    }
+
+    /// <summary>Cloud Code (gemini-cli, Antigravity) answers wrap the response as <c>{"response": ...}</c>.</summary>
+    public static JsonObject Unwrap(JsonObject root) =>
+        !root.ContainsKey("candidates") && root["response"] is JsonObject inner ? inner : root;
+
+    /// <summary>An <c>{"error": {...}}</c> body (or stream chunk) becomes the upstream failure it describes.</summary>
+    public static void ThrowIfError(JsonObject root)
+    {
+        if (root["error"] is not JsonObject error) return;
+        var status = (int)(GeminiJson.AsLong(error["code"]) ?? 500);
+        var message = GeminiJson.AsString(error["message"]) ?? $"upstream returned error {status}";
+        throw new UpstreamException(FailureClassifier.KindFor(status), status, message, JsonText.Serialize(root));
+    }
+
+    private static Choice DecodeCandidate(JsonObject candidate, int position, JsonObject extensions)
+    {
+        var choice = new Choice { Index = (int)(GeminiJson.AsLong(GeminiJson.Get(candidate, "index")) ?? position) };
+        var path = $"candidates[{position}].content";
+        if (GeminiJson.Get(candidate, "content") is JsonObject content && GeminiJson.Get(content, "parts") is JsonArray parts)
+        {
+            for (var i = 0; i < parts.Count; i++)
+            {
+                if (parts[i] is not JsonObject part) continue;
+                try
+                {
+                    choice.Parts.Add(GeminiParts.Decode(part, $"{path}.parts[{i}]", pairing: null));
+                }
+                catch (RequestFormatException e)
+                {
+                    // The part readers speak of client input; here the upstream sent something malformed.
+                    throw new UpstreamException(FailureKind.Transient, 502, "Gemini answer is malformed: " + e.Message, JsonText.Serialize(part));
+                }
+            }
+        }
+        if (GeminiJson.AsString(GeminiJson.Get(candidate, "finishReason")) is { } finishReason)
+        {
+            choice.FinishReason = GeminiMapping.DecodeFinishReason(finishReason, choice.Parts.Any(p => p is ToolCallPart));
+            choice.NativeFinishReason = finishReason;
+        }
+        choice.GroundingMetadata = GeminiJson.Get(candidate, "groundingMetadata")?.DeepClone();
+        foreach (var (key, value) in candidate)
+        {
+            var field = GeminiJson.ToCamel(key);
+            // urlContextMetadata, citationMetadata, safetyRatings, finishMessage, avgLogprobs, ...
+            if (value is not null && field is not ("content" or "finishReason" or "index" or "groundingMetadata"))
+                extensions[$"{CandidatePrefix}{choice.Index}.{field}"] = value.DeepClone();
+        }
+        return choice;
+    }
+
+    public static JsonObject Encode(ChatResponse response, ChatRequest request)
+    {
+        var showThoughts = request.Reasoning?.IncludeThoughts != false;
+        var candidates = new JsonArray();
+        foreach (var choice in response.Choices)
+        {
+            var candidate = new JsonObject
+            {
+                ["content"] = new JsonObject { ["role"] = "model", ["parts"] = EncodeParts(choice.Parts, showThoughts) },
+            };
+            if (choice.FinishReason is { } reason) candidate["finishReason"] = GeminiMapping.EncodeFinishReason(reason, choice.NativeFinishReason);
+            candidate["index"] = choice.Index;
+            if (choice.GroundingMetadata is not null) candidate["groundingMetadata"] = choice.GroundingMetadata.DeepClone();
+            var prefix = $"{CandidatePrefix}{choice.Index}.";
+            foreach (var (key, value) in response.Extensions)
+            {
+                if (key.StartsWith(prefix, StringComparison.Ordinal) && value is not null) candidate[key[prefix.Length..]] = value.DeepClone();
+            }
+            candidates.Add(candidate);
+        }
+        var body = new JsonObject { ["candidates"] = candidates };
+        if (response.Extensions[PromptFeedbackKey] is { } feedback) body["promptFeedback"] = feedback.DeepClone();
+        if (response.Usage is { } usage) body["usageMetadata"] = GeminiMapping.EncodeUsage(usage);
+        body["modelVersion"] = string.IsNullOrEmpty(response.Model) ? request.Model : response.Model;
+        body["responseId"] = response.Id;
+        if (response.Created > 0) body["createTime"] = GeminiMapping.FormatCreateTime(response.Created);
+        return body;
+    }
+
+    private static JsonArray EncodeParts(List<ContentPart> source, bool showThoughts)
+    {
+        var parts = new JsonArray();
+        string? foldedSignature = null;
+        for (var i = 0; i < source.Count; i++)
+        {
+            if (GeminiParts.FoldableSignature(source, i) is { } signature)
+            {
+                foldedSignature = signature;
+                continue;
+            }
+            var part = source[i] is ReasoningPart { Text.Length: > 0 } reasoning && !showThoughts
+                ? HiddenThought(reasoning)
+                : source[i];
+            if (part is null || GeminiParts.Encode(part, history: false) is not { } encoded) continue;
+            if (part is ToolCallPart && foldedSignature is not null) encoded["thoughtSignature"] = foldedSignature;
+            foldedSignature = null;
+            parts.Add(encoded);
+        }
+        return parts;
+    }
+
+    /// <summary>With <c>includeThoughts:false</c> Gemini omits thought text but still returns the signature.</summary>
+    private static ReasoningPart? HiddenThought(ReasoningPart reasoning) =>
+        reasoning is { SignatureDialect: Dialect.Gemini, Signature.Length: > 0 }
+            ? new ReasoningPart { Signature = reasoning.Signature, SignatureDialect = Dialect.Gemini }
+            : null;
+}
