@@ -20,6 +20,12 @@ public sealed class UpstreamCall
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// The operator's payload rules (config <c>payload:</c>) for this call. Executors call it on the encoded upstream body
+    /// just before sending; it edits the body in place. Null when no rule applies.
+    /// </summary>
+    public Action<System.Text.Json.Nodes.JsonObject>? EditBody { get; init; }
+
     /// <summary>Client request headers an executor may forward (for example <c>anthropic-beta</c>). Never contains auth headers.</summary>
     public IReadOnlyDictionary<string, string> ClientHeaders { get; init; } = new Dictionary<string, string>();
 }

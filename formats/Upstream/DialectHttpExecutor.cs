@@ -40,9 +40,17 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     public virtual Task<long> CountTokensAsync(UpstreamCall call, ChatRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(TokenEstimator.Estimate(request));
 
+    /// <summary>The body to send: encoded, adjusted by the provider, then edited by the operator's payload rules.</summary>
+    private JsonObject Encode(UpstreamCall call, ChatRequest request, UpstreamOperation operation)
+    {
+        var body = PrepareBody(call, request, Codec.EncodeRequest(request, call.UpstreamModel), operation);
+        call.EditBody?.Invoke(body);
+        return body;
+    }
+
     public async Task<ChatResponse> CompleteAsync(UpstreamCall call, ChatRequest request, CancellationToken cancellationToken)
     {
-        var body = PrepareBody(call, request, Codec.EncodeRequest(request, call.UpstreamModel), UpstreamOperation.Generate);
+        var body = Encode(call, request, UpstreamOperation.Generate);
         using var response = await SendAsync(call, UpstreamOperation.Generate, null, null, JsonContent(body), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var json = JsonText.TryParse(text) ?? throw new UpstreamException(FailureKind.Transient, 502, "upstream returned a body that is not JSON");
@@ -51,7 +59,7 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
 
     public async IAsyncEnumerable<StreamEvent> StreamAsync(UpstreamCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var body = PrepareBody(call, request, Codec.EncodeRequest(request, call.UpstreamModel), UpstreamOperation.Stream);
+        var body = Encode(call, request, UpstreamOperation.Stream);
         using var response = await SendAsync(call, UpstreamOperation.Stream, null, null, JsonContent(body), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         var decoder = Codec.CreateStreamDecoder();

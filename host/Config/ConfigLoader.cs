@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using PluginProxy.Host.Payload;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization;
@@ -15,6 +16,9 @@ namespace PluginProxy.Host.Config;
 /// <param name="UnknownKeys">Top-level keys that were ignored.</param>
 public sealed record LoadedConfig(ProxyConfig Config, string? Path, string Hash, IReadOnlyList<string> UnknownKeys)
 {
+    /// <summary>The compiled <c>payload:</c> rules.</summary>
+    public PayloadRules Payload { get; init; } = PayloadRules.Empty;
+
     /// <summary>The directory relative paths in the config are resolved against.</summary>
     public string BaseDirectory => Path is null ? Directory.GetCurrentDirectory() : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
 }
@@ -30,8 +34,10 @@ public static class ConfigLoader
         .IgnoreUnmatchedProperties()
         .Build();
 
+    // "payload" is read from the node tree (PayloadRules), where YAML scalar types survive.
     private static readonly HashSet<string> KnownKeys = typeof(ProxyConfig).GetProperties()
         .Select(p => HyphenatedNamingConvention.Instance.Apply(p.Name))
+        .Append("payload")
         .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Reads the file at <paramref name="path"/>; throws <see cref="ConfigException"/> when it does not parse or validate.</summary>
@@ -55,18 +61,28 @@ public static class ConfigLoader
     public static LoadedConfig Parse(string yaml, string? path = null, string? hash = null)
     {
         ProxyConfig config;
-        List<string> unknown;
+        YamlMappingNode? root;
         try
         {
             config = string.IsNullOrWhiteSpace(yaml) ? new ProxyConfig() : Deserializer.Deserialize<ProxyConfig>(yaml) ?? new ProxyConfig();
-            unknown = UnknownTopLevelKeys(yaml);
+            root = RootNode(yaml);
         }
         catch (YamlException e)
         {
             throw new ConfigException($"{path ?? "config"}: line {e.Start.Line}, column {e.Start.Column}: {Describe(e)}", e);
         }
-        Validate(config, path ?? "config");
-        return new LoadedConfig(config, path, hash ?? Hash(Encoding.UTF8.GetBytes(yaml)), unknown);
+        var source = path ?? "config";
+        Validate(config, source);
+        PayloadRules payload;
+        try
+        {
+            payload = PayloadRules.Parse(root?.Children.TryGetValue(new YamlScalarNode("payload"), out var node) == true ? node : null);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException($"{source}: payload: {e.Message}", e);
+        }
+        return new LoadedConfig(config, path, hash ?? Hash(Encoding.UTF8.GetBytes(yaml)), UnknownTopLevelKeys(root)) { Payload = payload };
     }
 
     public static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
@@ -112,11 +128,16 @@ public static class ConfigLoader
             throw new ConfigException($"{source}: {what} must be an http://, https:// or socks5:// URL");
     }
 
-    private static List<string> UnknownTopLevelKeys(string yaml)
+    private static YamlMappingNode? RootNode(string yaml)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(yaml));
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root) return [];
+        return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode as YamlMappingNode;
+    }
+
+    private static List<string> UnknownTopLevelKeys(YamlMappingNode? root)
+    {
+        if (root is null) return [];
         return root.Children.Keys.OfType<YamlScalarNode>()
             .Select(k => k.Value ?? "")
             .Where(k => !KnownKeys.Contains(k))

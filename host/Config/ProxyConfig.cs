@@ -35,6 +35,16 @@ public sealed class ProxyConfig
     public Dictionary<string, List<string>> OauthExcludedModels { get; init; } = [];
     public Dictionary<string, List<OAuthModelAlias>> OauthModelAlias { get; init; } = [];
     public RemoteManagementConfig RemoteManagement { get; init; } = new();
+    public QuotaExceededConfig QuotaExceeded { get; init; } = new();
+}
+
+/// <summary>The <c>quota-exceeded:</c> block. CLIProxyAPI's two flags are accepted but have no effect there either.</summary>
+public sealed class QuotaExceededConfig
+{
+    public bool SwitchProject { get; init; }
+    public bool SwitchPreviewModel { get; init; }
+    /// <summary>Cap of the exponential 429 backoff when the upstream gives no reset time, in seconds (PluginProxy addition).</summary>
+    public int MaxBackoffSeconds { get; init; } = 1800;
 }
 
 public sealed class TlsConfig

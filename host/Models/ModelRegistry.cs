@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using PluginProxy.Abstractions.Credentials;
 using PluginProxy.Abstractions.Plugins;
+using PluginProxy.Host.Config;
 using PluginProxy.Host.Credentials;
 using PluginProxy.Host.Plugins;
 
@@ -17,27 +18,38 @@ public sealed record ListedModel(string Id, string OwnedBy, long Created, string
 /// <summary>Which credentials serve which client model ids, at one moment. Immutable.</summary>
 public sealed class RegistrySnapshot
 {
-    public static readonly RegistrySnapshot Empty = new(FrozenDictionary<string, ImmutableArray<ModelRoute>>.Empty, []);
+    public static readonly RegistrySnapshot Empty = new(0, new Dictionary<string, List<ModelRoute>>(), []);
 
-    public RegistrySnapshot(FrozenDictionary<string, ImmutableArray<ModelRoute>> routes, ImmutableArray<ListedModel> models)
+    public RegistrySnapshot(long revision, Dictionary<string, List<ModelRoute>> routes, ImmutableArray<ListedModel> models)
     {
-        Routes = routes;
+        Revision = revision;
+        Routes = routes.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray(), StringComparer.Ordinal);
+        // Clients are loose about case ("GPT-5"); an exact id wins, otherwise the first id equal ignoring case.
+        RoutesIgnoringCase = routes.GroupBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase)
+            .ToFrozenDictionary(g => g.Key, g => g.OrderBy(kv => kv.Key, StringComparer.Ordinal).First().Value.ToImmutableArray(), StringComparer.OrdinalIgnoreCase);
         Models = models;
     }
+
+    public long Revision { get; }
 
     /// <summary>Client model id to the credentials serving it, in credential-id order.</summary>
     public FrozenDictionary<string, ImmutableArray<ModelRoute>> Routes { get; }
 
+    private FrozenDictionary<string, ImmutableArray<ModelRoute>> RoutesIgnoringCase { get; }
+
     /// <summary>Every servable model, sorted by id.</summary>
     public ImmutableArray<ListedModel> Models { get; }
 
-    public ImmutableArray<ModelRoute> RoutesFor(string model) => Routes.GetValueOrDefault(model, []);
+    public ImmutableArray<ModelRoute> RoutesFor(string model) =>
+        Routes.TryGetValue(model, out var exact) ? exact : RoutesIgnoringCase.GetValueOrDefault(model, []);
 }
 
 /// <summary>
-/// Rebuilds the <see cref="RegistrySnapshot"/> whenever credentials or plugins change. A credential serves the models
-/// of its own <c>models</c> list when it has one (alias to upstream name), else its provider plugin's catalog;
-/// a credential with a <c>prefix</c> also serves <c>prefix/model</c>.
+/// Rebuilds the <see cref="RegistrySnapshot"/> whenever credentials, plugins or the config change. For each credential:
+/// its own <c>models</c> list (alias to upstream name) or else its provider's catalog; minus <c>excluded-models</c>
+/// (API-key entries) or <c>oauth-excluded-models[provider]</c> (credential files); renamed by
+/// <c>oauth-model-alias[provider]</c> for credential files (<c>fork: true</c> keeps the original id too); and with a
+/// <c>prefix</c>, served as <c>prefix/id</c> as well — or only, with <c>force-model-prefix</c>.
 /// </summary>
 public sealed class ModelRegistry
 {
@@ -46,7 +58,7 @@ public sealed class ModelRegistry
 
     public RegistrySnapshot Current => Volatile.Read(ref _current);
 
-    public void Rebuild(CredentialSnapshot credentials, PluginSet plugins)
+    public void Rebuild(CredentialSnapshot credentials, PluginSet plugins, ProxyConfig config)
     {
         lock (_rebuildGate)
         {
@@ -55,11 +67,12 @@ public sealed class ModelRegistry
             foreach (var credential in credentials.All)
             {
                 if (credential.Disabled || plugins.ProviderFor(credential.Type) is not { } provider) continue;
-                foreach (var (clientId, upstream, info) in ModelsOf(credential, provider))
+                foreach (var (clientId, upstream, info) in ModelsOf(credential, provider, config))
                 {
-                    foreach (var id in credential.Prefix is null ? [clientId] : new[] { clientId, $"{credential.Prefix}/{clientId}" })
+                    foreach (var id in ClientIds(credential.Prefix, clientId, config.ForceModelPrefix))
                     {
                         if (!routes.TryGetValue(id, out var list)) routes[id] = list = [];
+                        if (list.Any(r => r.Credential.Id == credential.Id)) continue;
                         list.Add(new ModelRoute(credential, upstream));
                         if (!listed.TryGetValue(id, out var entry))
                             listed[id] = entry = (ToListed(id, info, credential), new SortedSet<string>(StringComparer.Ordinal));
@@ -67,24 +80,51 @@ public sealed class ModelRegistry
                     }
                 }
             }
-            var snapshot = new RegistrySnapshot(
-                routes.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray(), StringComparer.Ordinal),
+            var snapshot = new RegistrySnapshot(_current.Revision + 1, routes,
                 [.. listed.Values.Select(e => e.Model with { Providers = [.. e.Providers] }).OrderBy(m => m.Id, StringComparer.Ordinal)]);
             Volatile.Write(ref _current, snapshot);
         }
     }
 
-    private static IEnumerable<(string ClientId, string Upstream, ModelInfo? Info)> ModelsOf(CredentialRecord credential, IProviderPlugin provider)
+    /// <summary>(client id, upstream name, catalog entry) for one credential, after exclusions and OAuth aliases.</summary>
+    internal static IEnumerable<(string ClientId, string Upstream, ModelInfo? Info)> ModelsOf(CredentialRecord credential, IProviderPlugin provider, ProxyConfig config)
     {
         var catalog = provider.Models;
-        if (credential.Models.Count > 0)
+        var models = credential.Models.Count > 0
+            ? credential.Models.Select(m => (m.Alias, m.Name, catalog.FirstOrDefault(c => string.Equals(c.Id, m.Name, StringComparison.OrdinalIgnoreCase))))
+            : catalog.Select(m => (m.Id, m.Id, (ModelInfo?)m));
+        var excluded = credential.Source == CredentialSource.Config
+            ? credential.ExcludedModels
+            : LookupIgnoringCase(config.OauthExcludedModels, credential.Provider)?.Select(p => p.Trim().ToLowerInvariant()).ToList() ?? [];
+        var aliases = credential.Source == CredentialSource.File ? LookupIgnoringCase(config.OauthModelAlias, credential.Provider) : null;
+        foreach (var (clientId, upstream, info) in models)
         {
-            foreach (var model in credential.Models)
-                yield return (model.Alias, model.Name, catalog.FirstOrDefault(m => string.Equals(m.Id, model.Name, StringComparison.OrdinalIgnoreCase)));
+            if (excluded.Count > 0 && ModelPattern.MatchesAny(excluded, clientId.ToLowerInvariant())) continue;
+            var renames = aliases?.Where(a => string.Equals(a.Name?.Trim(), clientId, StringComparison.OrdinalIgnoreCase)
+                                              && !string.IsNullOrWhiteSpace(a.Alias)).ToList();
+            if (renames is not { Count: > 0 })
+            {
+                yield return (clientId, upstream, info);
+                continue;
+            }
+            if (renames.Any(r => r.Fork)) yield return (clientId, upstream, info);
+            foreach (var rename in renames) yield return (rename.Alias!.Trim(), upstream, info);
+        }
+    }
+
+    internal static IEnumerable<string> ClientIds(string? prefix, string id, bool forcePrefix)
+    {
+        if (prefix is null)
+        {
+            yield return id;
             yield break;
         }
-        foreach (var model in catalog) yield return (model.Id, model.Id, model);
+        if (!forcePrefix) yield return id;
+        yield return $"{prefix}/{id}";
     }
+
+    private static T? LookupIgnoringCase<T>(Dictionary<string, T> map, string key) where T : class =>
+        map.TryGetValue(key, out var exact) ? exact : map.FirstOrDefault(kv => string.Equals(kv.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
 
     // Copies plugin-provided data into host-owned objects: collections a plugin built (even a collection
     // expression) can be types from the plugin's assembly and would keep its context alive.

@@ -19,7 +19,7 @@ public static class ErrorWriter
     /// </summary>
     public static async Task WriteUpstreamAsync(HttpContext http, ClientDialect client, UpstreamException failure, Dialect? upstreamDialect, SecretRedactor redactor)
     {
-        if (failure.RetryAfter is { } retry)
+        if (failure.RetryAfter is { } retry && !http.Response.HasStarted)
             http.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (upstreamDialect == client.Dialect && JsonText.TryParse(failure.Body) is JsonObject body && !redactor.Contains(failure.Body))
         {
@@ -29,10 +29,14 @@ public static class ErrorWriter
         await WriteAsync(http, client, failure.StatusCode, redactor.Redact(failure.Message));
     }
 
+    /// <summary>Writes a JSON body; after keep-alive newlines committed the status, only the body can still go out.</summary>
     public static async Task WriteJsonAsync(HttpContext http, int status, JsonNode body)
     {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = "application/json";
+        if (!http.Response.HasStarted)
+        {
+            http.Response.StatusCode = status;
+            http.Response.ContentType = "application/json";
+        }
         JsonText.Write(http.Response.BodyWriter, body);
         await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
     }

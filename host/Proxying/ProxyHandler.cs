@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -8,8 +7,11 @@ using PluginProxy.Abstractions.Plugins;
 using PluginProxy.Abstractions.Upstream;
 using PluginProxy.Formats;
 using PluginProxy.Formats.Json;
+using PluginProxy.Formats.Sse;
 using PluginProxy.Host.Config;
+using PluginProxy.Host.Credentials;
 using PluginProxy.Host.Models;
+using PluginProxy.Host.Payload;
 using PluginProxy.Host.Plugins;
 using PluginProxy.Host.Scheduling;
 using PluginProxy.Host.Security;
@@ -25,13 +27,15 @@ namespace PluginProxy.Host.Proxying;
 /// <param name="Framing">How a stream is framed (Gemini without <c>alt=sse</c> streams a JSON array).</param>
 /// <param name="NativeOperation">Operation name for passthrough (Gemini method, Anthropic count_tokens), else null.</param>
 /// <param name="PinnedProvider">Provider fixed by the route (for example <c>/api/provider/{provider}/...</c>), else null.</param>
+/// <param name="NonStreamKeepAlive">Whether <c>nonstream-keepalive-interval</c> applies (not to chat completions or counts, as in CLIProxyAPI).</param>
 public sealed record InferenceRequest(ClientDialect Client, Operation Operation, string? UrlModel = null, bool? UrlStream = null,
-    StreamFraming Framing = StreamFraming.Sse, string? NativeOperation = null, string? PinnedProvider = null);
+    StreamFraming Framing = StreamFraming.Sse, string? NativeOperation = null, string? PinnedProvider = null, bool NonStreamKeepAlive = false);
 
 /// <summary>
-/// Runs an inference request: reads and checks the body, resolves the model to candidate credentials, and tries them
-/// in scheduler order. Passthrough when the provider speaks the client's dialect; otherwise decode to canonical,
-/// execute, and encode back, streaming event by event. Errors reach the client in its own dialect.
+/// Runs an inference request: reads and checks the body, resolves the model to candidate credentials, and lets the
+/// scheduler hand them out one at a time. Passthrough when the provider speaks the client's dialect; otherwise decode
+/// to canonical, execute, and encode back, streaming event by event. A failure before the client has seen a byte
+/// cools the credential down and moves on; errors reach the client in its own dialect.
 /// </summary>
 public sealed partial class ProxyHandler(
     ConfigStore config,
@@ -39,6 +43,7 @@ public sealed partial class ProxyHandler(
     ModelRegistry registry,
     Scheduler scheduler,
     HttpClientPool httpClients,
+    CredentialRefresher refresher,
     SecretRedactor redactor,
     ILoggerFactory loggerFactory)
 {
@@ -46,10 +51,34 @@ public sealed partial class ProxyHandler(
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<ProxyHandler>();
 
+    /// <summary>What one request carries from step to step.</summary>
+    private sealed class RequestState(HttpContext http, InferenceRequest request, ReadOnlyMemory<byte> body, JsonObject json, string model, bool stream)
+    {
+        public HttpContext Http { get; } = http;
+        public InferenceRequest Request { get; } = request;
+        public ReadOnlyMemory<byte> Body { get; } = body;
+        public JsonObject Json { get; } = json;
+        public string ClientModel { get; } = model;
+        public bool Stream { get; } = stream;
+        public ModelName Routed { get; set; }
+        public ChatRequest? Canonical { get; set; }
+        /// <summary>True once real response bytes went out; keep-alive newlines alone do not count.</summary>
+        public bool BodyStarted { get; set; }
+        public UpstreamException? LastFailure { get; set; }
+        public Dialect? LastFailureDialect { get; set; }
+        public ClientDialect Client => Request.Client;
+        public CancellationToken Cancellation => Http.RequestAborted;
+    }
+
+    private enum Outcome
+    {
+        Done,
+        TryNext,
+    }
+
     public async Task HandleAsync(HttpContext http, InferenceRequest request)
     {
         var client = request.Client;
-        var cancellation = http.RequestAborted;
         var body = await ReadBodyAsync(http, client);
         if (body is null) return;
         JsonObject json;
@@ -62,19 +91,22 @@ public sealed partial class ProxyHandler(
             await ErrorWriter.WriteAsync(http, client, 400, $"Malformed JSON in request body: {FirstLine(e.Message)}");
             return;
         }
-
         var model = request.UrlModel ?? (json["model"] is JsonValue v && v.TryGetValue<string>(out var m) ? m : null);
         if (string.IsNullOrWhiteSpace(model))
         {
             await ErrorWriter.WriteAsync(http, client, 400, "The request has no model. Set \"model\" to one of the ids GET /v1/models lists.");
             return;
         }
-        var stream = request.UrlStream ?? (json["stream"] is JsonValue s && s.TryGetValue<bool>(out var isStream) && isStream);
-        if (request.Operation == Operation.CountTokens) stream = false;
+        var stream = request.Operation != Operation.CountTokens
+                     && (request.UrlStream ?? (json["stream"] is JsonValue s && s.TryGetValue<bool>(out var isStream) && isStream));
+        var state = new RequestState(http, request, body.Value, json, model, stream);
 
         using var lease = plugins.Acquire();
         var (routedModel, pinnedProvider) = ApplyRouters(lease.Set, http, model, request.PinnedProvider);
-        var routes = registry.Current.RoutesFor(routedModel);
+        state.Routed = ModelName.Parse(routedModel);
+        var snapshot = registry.Current;
+        var routes = snapshot.RoutesFor(state.Routed.Base);
+        if (routes.IsEmpty && state.Routed.Suffix is not null) routes = snapshot.RoutesFor(routedModel);
         if (pinnedProvider is not null)
             routes = [.. routes.Where(r => string.Equals(r.Credential.Provider, pinnedProvider, StringComparison.OrdinalIgnoreCase))];
         if (routes.IsEmpty)
@@ -84,92 +116,220 @@ public sealed partial class ProxyHandler(
             return;
         }
 
-        var trace = http.Features.Get<RequestTrace>();
-        ChatRequest? canonical = null;
-        UpstreamException? lastFailure = null;
-        Dialect? lastFailureDialect = null;
-        foreach (var route in scheduler.Order(routedModel, routes))
+        var settings = config.Config;
+        var selection = scheduler.Begin(state.Routed.Base, routes, snapshot.Revision);
+        var retryRounds = settings.MaxRetryInterval > 0 ? routes.Max(r => r.Credential.RequestRetry ?? settings.RequestRetry) : 0;
+        var bootstrapRounds = stream ? Math.Max(0, settings.Streaming.BootstrapRetries) : 0;
+        while (true)
         {
-            var provider = lease.Set.ProviderFor(route.Credential.Type);
-            if (provider is null) continue;
-            if (trace is not null)
+            while (selection.TryNext(out var route))
+                if (await TryRouteAsync(state, lease.Set, route, selection) == Outcome.Done) return;
+
+            if (bootstrapRounds > 0 && state.LastFailure is not null)
             {
-                trace.Provider = provider.Id;
-                trace.Credential = route.Credential.Label;
+                bootstrapRounds--; // a stream that failed before its first byte gets fresh rounds (streaming.bootstrap-retries)
+                selection.NewRound();
+                continue;
             }
-            var call = CreateCall(http, route, provider);
-            try
+            var wait = selection.EarliestRecovery - scheduler.Clock.GetUtcNow();
+            if (retryRounds > 0 && wait is { } w && w <= TimeSpan.FromSeconds(settings.MaxRetryInterval))
             {
-                if (client.AllowsPassthrough && provider.NativeDialect == client.Dialect)
+                retryRounds--;
+                LogWaiting(routedModel, w.TotalSeconds);
+                try
                 {
-                    var native = new NativeRequest
-                    {
-                        Body = ModelRewriter.Rewrite(body.Value, route.UpstreamModel),
-                        Stream = stream,
-                        Operation = request.NativeOperation,
-                        Query = request.Framing == StreamFraming.Sse && stream && client.Dialect == Dialect.Gemini ? "alt=sse" : null,
-                    };
-                    await RelayAsync(http, await provider.Executor.SendNativeAsync(call, native, cancellation), cancellation);
+                    if (w > TimeSpan.Zero) await Task.Delay(w, scheduler.Clock, state.Cancellation);
+                }
+                catch (OperationCanceledException)
+                {
                     return;
                 }
-                if (canonical is null)
+                selection.NewRound();
+                continue;
+            }
+            break;
+        }
+        await GiveUpAsync(state, selection, routedModel);
+    }
+
+    private async Task GiveUpAsync(RequestState state, Selection selection, string model)
+    {
+        if (state.LastFailure is { } failure)
+        {
+            await ErrorWriter.WriteUpstreamAsync(state.Http, state.Client, failure, state.LastFailureDialect, redactor);
+            return;
+        }
+        if (selection.EarliestRecovery is { } until)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling((until - scheduler.Clock.GetUtcNow()).TotalSeconds));
+            state.Http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var error = state.Client.Codec.EncodeError(429,
+                $"All credentials for model '{model}' are cooling down; the first frees up in {FormatWait(seconds)} (at {until.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}).",
+                "model_cooldown");
+            if (error["error"] is JsonObject details)
+            {
+                details["model"] = model;
+                details["reset_seconds"] = seconds;
+                details["reset_time"] = until.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ");
+            }
+            await ErrorWriter.WriteJsonAsync(state.Http, 429, error);
+            return;
+        }
+        await ErrorWriter.WriteAsync(state.Http, state.Client, 503, $"No loaded provider plugin serves the credentials for '{model}'.");
+    }
+
+    private async Task<Outcome> TryRouteAsync(RequestState state, PluginSet set, ModelRoute route, Selection selection)
+    {
+        var http = state.Http;
+        var provider = set.ProviderFor(route.Credential.Type);
+        if (provider is null) return Outcome.TryNext;
+        var trace = http.Features.Get<RequestTrace>();
+        if (trace is not null)
+        {
+            trace.Provider = provider.Id;
+            trace.Credential = route.Credential.Label;
+        }
+        var call = CreateCall(state, route, provider);
+        try
+        {
+            if (state.Client.AllowsPassthrough && provider.NativeDialect == state.Client.Dialect && call.ReasoningSuffix is null)
+            {
+                var native = new NativeRequest
                 {
-                    try
-                    {
-                        canonical = client.Decode(json);
-                    }
-                    catch (RequestFormatException e)
-                    {
-                        await ErrorWriter.WriteAsync(http, client, 400, e.Message);
-                        return;
-                    }
-                    if (string.IsNullOrEmpty(canonical.Model)) canonical.Model = model;
-                    canonical.Stream = stream;
-                }
-                if (request.Operation == Operation.CountTokens)
-                {
-                    var count = await provider.Executor.CountTokensAsync(call, canonical, cancellation);
-                    await ErrorWriter.WriteJsonAsync(http, 200, client.Codec.EncodeTokenCount(count));
-                    return;
-                }
-                if (!stream)
-                {
-                    var response = await provider.Executor.CompleteAsync(call, canonical, cancellation);
-                    if (string.IsNullOrEmpty(response.Model)) response.Model = model;
-                    await ErrorWriter.WriteJsonAsync(http, 200, client.Encode(response, canonical));
-                    return;
-                }
-                await StreamAsync(http, provider, call, canonical, request, cancellation);
-                return;
+                    Body = PassthroughBody(state, route, provider, call),
+                    Stream = state.Stream,
+                    Operation = state.Request.NativeOperation,
+                    Query = state.Request.Framing == StreamFraming.Sse && state.Stream && state.Client.Dialect == Dialect.Gemini ? "alt=sse" : null,
+                };
+                var response = await provider.Executor.SendNativeAsync(call, native, state.Cancellation);
+                selection.Succeeded(route);
+                state.BodyStarted = true;
+                await RelayAsync(http, response, state.Cancellation);
+                return Outcome.Done;
             }
-            catch (UpstreamException e) when (!http.Response.HasStarted)
+            var canonical = state.Canonical ??= await DecodeOrNullAsync(state);
+            if (canonical is null) return Outcome.Done; // the 400 is written
+            canonical.Reasoning = WithSuffix(canonical.Reasoning, call.ReasoningSuffix);
+            switch (state.Request.Operation, state.Stream)
             {
-                lastFailure = e;
-                lastFailureDialect = provider.NativeDialect;
-                LogAttemptFailed(provider.Id, route.Credential.Label, e.StatusCode, e.Kind);
-                if (e.Kind == FailureKind.ClientError) break; // another credential would fail the same way
-            }
-            catch (NotSupportedException e) when (!http.Response.HasStarted)
-            {
-                await ErrorWriter.WriteAsync(http, client, 501, redactor.Redact(e.Message));
-                return;
-            }
-            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-            {
-                return; // the client went away; upstream work was cancelled with it
-            }
-            catch (Exception e) when (e is not UpstreamException && !http.Response.HasStarted)
-            {
-                // A plugin bug fails this request only.
-                LogPluginFailed(e, provider.Id);
-                await ErrorWriter.WriteAsync(http, client, 502, $"The provider plugin '{provider.Id}' failed: {redactor.Redact(e.Message)}");
-                return;
+                case (Operation.CountTokens, _):
+                    var count = await provider.Executor.CountTokensAsync(call, canonical, state.Cancellation);
+                    selection.Succeeded(route);
+                    await ErrorWriter.WriteJsonAsync(http, 200, state.Client.Codec.EncodeTokenCount(count));
+                    return Outcome.Done;
+                case (_, false):
+                    var answer = await WithKeepAliveAsync(state, provider.Executor.CompleteAsync(call, canonical, state.Cancellation));
+                    selection.Succeeded(route);
+                    if (string.IsNullOrEmpty(answer.Model)) answer.Model = state.ClientModel;
+                    state.BodyStarted = true;
+                    await ErrorWriter.WriteJsonAsync(http, 200, state.Client.Encode(answer, canonical));
+                    return Outcome.Done;
+                default:
+                    await StreamAsync(state, provider, call, canonical, route, selection);
+                    return Outcome.Done;
             }
         }
-        if (lastFailure is null)
-            await ErrorWriter.WriteAsync(http, client, 503, $"No loaded provider plugin serves the credentials for '{routedModel}'.");
-        else
-            await ErrorWriter.WriteUpstreamAsync(http, client, lastFailure, lastFailureDialect, redactor);
+        catch (UpstreamException e) when (!state.BodyStarted)
+        {
+            var cooldown = selection.Failed(route, e);
+            LogAttemptFailed(provider.Id, route.Credential.Label, e.StatusCode, e.Kind, cooldown?.Until);
+            if (e.Kind == FailureKind.AuthRevoked && provider.Authenticator is { } authenticator)
+                _ = refresher.RefreshAsync(route.Credential, authenticator, call.Http);
+            state.LastFailure = e;
+            state.LastFailureDialect = provider.NativeDialect;
+            if (e.Kind != FailureKind.ClientError) return Outcome.TryNext;
+            await ErrorWriter.WriteUpstreamAsync(http, state.Client, e, provider.NativeDialect, redactor); // another account would fail alike
+            return Outcome.Done;
+        }
+        catch (NotSupportedException e) when (!state.BodyStarted)
+        {
+            await ErrorWriter.WriteAsync(http, state.Client, 501, redactor.Redact(e.Message));
+            return Outcome.Done;
+        }
+        catch (OperationCanceledException) when (state.Cancellation.IsCancellationRequested)
+        {
+            return Outcome.Done; // the client went away; upstream work was cancelled with it
+        }
+        catch (Exception e) when (state.BodyStarted && e is IOException or HttpRequestException)
+        {
+            // The upstream broke off a relayed passthrough response; the client has what arrived.
+            selection.Failed(route, FailureClassifier.FromTransport(e));
+            LogStreamFailed(provider.Id, route.Credential.Label, 502);
+            return Outcome.Done;
+        }
+        catch (Exception e) when (e is not UpstreamException && !state.BodyStarted)
+        {
+            // A plugin bug fails this request only.
+            LogPluginFailed(e, provider.Id);
+            await ErrorWriter.WriteAsync(http, state.Client, 502, $"The provider plugin '{provider.Id}' failed: {redactor.Redact(e.Message)}");
+            return Outcome.Done;
+        }
+    }
+
+    /// <summary>The canonical request, or null after writing the 400 that explains what is wrong with the body.</summary>
+    private static async Task<ChatRequest?> DecodeOrNullAsync(RequestState state)
+    {
+        string error;
+        try
+        {
+            var canonical = state.Client.Decode(state.Json);
+            if (string.IsNullOrEmpty(canonical.Model)) canonical.Model = state.ClientModel;
+            canonical.Stream = state.Stream;
+            return canonical;
+        }
+        catch (RequestFormatException e)
+        {
+            error = e.Message;
+        }
+        await ErrorWriter.WriteAsync(state.Http, state.Client, 400, error);
+        return null;
+    }
+
+    /// <summary>A thinking suffix (<c>model(high)</c>) overrides the body's reasoning settings.</summary>
+    private static ReasoningConfig? WithSuffix(ReasoningConfig? reasoning, ReasoningSuffix? suffix)
+    {
+        if (suffix is null) return reasoning;
+        var budget = suffix.Budget ?? ThinkingLevels.BudgetFor(suffix.Level);
+        return new ReasoningConfig
+        {
+            Effort = suffix.Level ?? (budget is { } b ? ThinkingLevels.LevelFor(b) : null),
+            BudgetTokens = budget,
+            IncludeThoughts = budget != 0 && (reasoning?.IncludeThoughts ?? true),
+            Summary = reasoning?.Summary,
+        };
+    }
+
+    private UpstreamCall CreateCall(RequestState state, ModelRoute route, IProviderPlugin provider)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in ForwardedClientHeaders)
+            if (state.Http.Request.Headers.TryGetValue(name, out var value)) headers[name] = value.ToString();
+        // A suffix in the configured upstream name (models: [{name: "m(8192)"}]) wins over the client's.
+        var upstream = ModelName.Parse(route.UpstreamModel);
+        var rules = config.Current.Payload;
+        var protocol = PayloadRules.ProtocolOf(provider.NativeDialect);
+        string[] names = [upstream.Base, state.Routed.Base, state.ClientModel];
+        return new UpstreamCall
+        {
+            Credential = route.Credential,
+            UpstreamModel = upstream.Base,
+            ReasoningSuffix = upstream.Suffix ?? state.Routed.Suffix,
+            Http = httpClients.For(route.Credential.ProxyUrl, config.Config.ProxyUrl),
+            Log = new PluginLog(loggerFactory.CreateLogger("Plugin." + provider.Id)),
+            Clock = scheduler.Clock,
+            ClientHeaders = headers,
+            EditBody = rules.AppliesTo(protocol, names) ? body => rules.Apply(body, protocol, names) : null,
+        };
+    }
+
+    /// <summary>The client's bytes with the model swapped; re-serialized only when a payload rule edits them.</summary>
+    private static ReadOnlyMemory<byte> PassthroughBody(RequestState state, ModelRoute route, IProviderPlugin provider, UpstreamCall call)
+    {
+        var body = ModelRewriter.Rewrite(state.Body, call.UpstreamModel);
+        if (call.EditBody is null || state.Request.Operation == Operation.CountTokens) return body;
+        var json = JsonNode.Parse(body.Span)!.AsObject();
+        call.EditBody(json);
+        return JsonText.SerializeToUtf8(json);
     }
 
     /// <summary>Runs the routing plugins in order; each may rewrite the model or pin a provider.</summary>
@@ -193,31 +353,19 @@ public sealed partial class ProxyHandler(
         return (model, provider);
     }
 
-    private UpstreamCall CreateCall(HttpContext http, ModelRoute route, IProviderPlugin provider)
-    {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in ForwardedClientHeaders)
-            if (http.Request.Headers.TryGetValue(name, out var value)) headers[name] = value.ToString();
-        return new UpstreamCall
-        {
-            Credential = route.Credential,
-            UpstreamModel = route.UpstreamModel,
-            Http = httpClients.For(route.Credential.ProxyUrl, config.Config.ProxyUrl),
-            Log = new PluginLog(loggerFactory.CreateLogger("Plugin." + provider.Id)),
-            ClientHeaders = headers,
-        };
-    }
-
     /// <summary>Relays a passthrough response byte for byte, flushing as bytes arrive.</summary>
     private static async Task RelayAsync(HttpContext http, NativeResponse upstream, CancellationToken cancellation)
     {
         await using (upstream)
         {
-            http.Response.StatusCode = upstream.StatusCode;
-            if (upstream.ContentType is not null) http.Response.ContentType = upstream.ContentType;
-            foreach (var (name, value) in upstream.Headers) http.Response.Headers[name] = value;
-            if (upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
-                http.Response.Headers.CacheControl = "no-cache";
+            if (!http.Response.HasStarted)
+            {
+                http.Response.StatusCode = upstream.StatusCode;
+                if (upstream.ContentType is not null) http.Response.ContentType = upstream.ContentType;
+                foreach (var (name, value) in upstream.Headers) http.Response.Headers[name] = value;
+                if (upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
+                    http.Response.Headers.CacheControl = "no-cache";
+            }
             var buffer = new byte[16 * 1024];
             int read;
             while ((read = await upstream.Body.ReadAsync(buffer, cancellation)) > 0)
@@ -229,44 +377,83 @@ public sealed partial class ProxyHandler(
     }
 
     /// <summary>
-    /// Streams a translated answer. The first event is awaited before any header is sent, so a failure to start throws
-    /// and the caller can try the next credential; after that, failures become the dialect's mid-stream error event.
+    /// <c>nonstream-keepalive-interval</c>: while a non-streaming answer is pending, a newline every N seconds keeps idle
+    /// proxies from closing the connection (JSON allows leading whitespace). It commits status 200, as in CLIProxyAPI.
     /// </summary>
-    private async Task StreamAsync(HttpContext http, IProviderPlugin provider, UpstreamCall call, ChatRequest canonical,
-        InferenceRequest request, CancellationToken cancellation)
+    private async Task<T> WithKeepAliveAsync<T>(RequestState state, Task<T> work)
     {
+        var seconds = config.Config.NonstreamKeepaliveInterval;
+        if (seconds <= 0 || !state.Request.NonStreamKeepAlive) return await work;
+        var response = state.Http.Response;
+        while (await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(seconds), scheduler.Clock, state.Cancellation)) != work)
+        {
+            if (!response.HasStarted)
+            {
+                response.StatusCode = 200;
+                response.ContentType = "application/json";
+            }
+            await response.Body.WriteAsync("\n"u8.ToArray(), state.Cancellation);
+            await response.Body.FlushAsync(state.Cancellation);
+        }
+        return await work;
+    }
+
+    /// <summary>
+    /// Streams a translated answer. The first event is awaited before any header is sent, so a failure to start throws
+    /// and the next credential is tried; after that, failures become the dialect's mid-stream error event.
+    /// <c>streaming.keepalive-seconds</c> sends SSE comments while the upstream is silent.
+    /// </summary>
+    private async Task StreamAsync(RequestState state, IProviderPlugin provider, UpstreamCall call, ChatRequest canonical, ModelRoute route, Selection selection)
+    {
+        var cancellation = state.Cancellation;
         await using var events = provider.Executor.StreamAsync(call, canonical, cancellation).GetAsyncEnumerator(cancellation);
-        var hasFirst = await events.MoveNextAsync();
-        var encoder = request.Client.CreateStreamEncoder(canonical, request.Framing);
-        http.Response.StatusCode = 200;
-        http.Response.ContentType = encoder.ContentType;
-        http.Response.Headers.CacheControl = "no-cache";
-        var output = http.Response.BodyWriter;
+        var more = await events.MoveNextAsync();
+        selection.Succeeded(route);
+        var encoder = state.Client.CreateStreamEncoder(canonical, state.Request.Framing);
+        var response = state.Http.Response;
+        response.StatusCode = 200;
+        response.ContentType = encoder.ContentType;
+        response.Headers.CacheControl = "no-cache";
+        state.BodyStarted = true;
+        var output = response.BodyWriter;
+        var keepAlive = state.Request.Framing == StreamFraming.Sse ? config.Config.Streaming.KeepaliveSeconds : 0;
         try
         {
-            var more = hasFirst;
             while (more)
             {
                 encoder.Encode(events.Current, output);
                 await output.FlushAsync(cancellation);
-                more = await events.MoveNextAsync();
+                if (keepAlive <= 0)
+                {
+                    more = await events.MoveNextAsync();
+                    continue;
+                }
+                var next = events.MoveNextAsync().AsTask();
+                while (await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(keepAlive), scheduler.Clock, cancellation)) != next)
+                {
+                    SseWriter.WriteComment(output, "keep-alive");
+                    await output.FlushAsync(cancellation);
+                }
+                more = await next;
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
-            var (status, message) = e is UpstreamException u ? (u.StatusCode, u.Message) : (502, $"The provider plugin '{provider.Id}' failed mid-stream.");
-            LogStreamFailed(provider.Id, call.Credential.Label, status);
-            encoder.EncodeError(status, redactor.Redact(message), output);
+            var failure = e as UpstreamException ?? new UpstreamException(FailureKind.Transient, 502, $"The provider plugin '{provider.Id}' failed mid-stream.");
+            selection.Failed(route, failure);
+            LogStreamFailed(provider.Id, call.Credential.Label, failure.StatusCode);
+            encoder.EncodeError(failure.StatusCode, redactor.Redact(failure.Message), output);
             await output.FlushAsync(CancellationToken.None);
         }
     }
 
     private async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext http, ClientDialect client)
     {
-        var limit = (long)config.Config.MaxBodySizeMb * 1024 * 1024;
+        var limitMb = config.Config.MaxBodySizeMb;
+        var limit = (long)limitMb * 1024 * 1024;
         if (http.Request.ContentLength > limit)
         {
-            await ErrorWriter.WriteAsync(http, client, 413, $"The request body is larger than the {config.Config.MaxBodySizeMb} MiB limit (max-body-size-mb).");
+            await ErrorWriter.WriteAsync(http, client, 413, $"The request body is larger than the {limitMb} MiB limit (max-body-size-mb).");
             return null;
         }
         using var buffer = new MemoryStream();
@@ -276,7 +463,7 @@ public sealed partial class ProxyHandler(
         {
             if (buffer.Length + read > limit)
             {
-                await ErrorWriter.WriteAsync(http, client, 413, $"The request body is larger than the {config.Config.MaxBodySizeMb} MiB limit (max-body-size-mb).");
+                await ErrorWriter.WriteAsync(http, client, 413, $"The request body is larger than the {limitMb} MiB limit (max-body-size-mb).");
                 return null;
             }
             buffer.Write(chunk, 0, read);
@@ -289,14 +476,19 @@ public sealed partial class ProxyHandler(
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
+    private static string FormatWait(int seconds) => seconds < 120 ? $"{seconds}s" : seconds < 7200 ? $"{seconds / 60}m{seconds % 60}s" : $"{seconds / 3600}h{seconds % 3600 / 60}m";
+
     private static string FirstLine(string text)
     {
         var newline = text.IndexOf('\n');
         return newline < 0 ? text : text[..newline];
     }
 
-    [LoggerMessage(LogLevel.Warning, "Upstream {Provider} via {Credential} failed with {Status} ({Kind}); trying the next credential if any")]
-    private partial void LogAttemptFailed(string provider, string credential, int status, FailureKind kind);
+    [LoggerMessage(LogLevel.Warning, "Upstream {Provider} via {Credential} failed with {Status} ({Kind}); cooling until {Until}; trying the next credential if any")]
+    private partial void LogAttemptFailed(string provider, string credential, int status, FailureKind kind, DateTimeOffset? until);
+
+    [LoggerMessage(LogLevel.Information, "Every credential for {Model} is cooling; retrying in {Seconds:0.#} s (max-retry-interval)")]
+    private partial void LogWaiting(string model, double seconds);
 
     [LoggerMessage(LogLevel.Error, "Provider plugin {Provider} threw while serving a request")]
     private partial void LogPluginFailed(Exception exception, string provider);

@@ -1,21 +1,136 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
+using PluginProxy.Abstractions.Upstream;
+using PluginProxy.Host.Config;
+using PluginProxy.Host.Credentials;
 using PluginProxy.Host.Models;
 
 namespace PluginProxy.Host.Scheduling;
 
-/// <summary>Orders the credentials that can serve a model for one request: round-robin by model.</summary>
-public sealed class Scheduler
+public enum RoutingStrategy
 {
-    private readonly ConcurrentDictionary<string, StrongBox<long>> _cursors = new(StringComparer.Ordinal);
+    RoundRobin,
+    FillFirst,
+}
 
-    /// <summary>Candidates in the order to try them.</summary>
-    public IEnumerable<ModelRoute> Order(string model, ImmutableArray<ModelRoute> routes)
+/// <summary>
+/// Chooses credentials for requests: <c>routing.strategy</c> round-robin or fill-first within the highest
+/// <c>priority</c> that has a usable credential, skipping cooling ones, and records what each attempt did to the
+/// credential (<see cref="CooldownPolicy"/>). Cooldowns clear when their time passes, when a credential's tokens
+/// change, or on <see cref="Reset"/>.
+/// </summary>
+public sealed class Scheduler(ConfigStore config, TimeProvider clock)
+{
+    // Pools belong to one registry revision; a new revision (or a reset) starts a fresh set, rebuilt from the book.
+    private sealed class PoolSet(long revision)
     {
-        if (routes.Length <= 1) return routes;
-        var cursor = _cursors.GetOrAdd(model, _ => new StrongBox<long>());
-        var start = (int)((Interlocked.Increment(ref cursor.Value) - 1) % routes.Length);
-        return routes.Skip(start).Concat(routes.Take(start));
+        public long Revision { get; } = revision;
+        public ConcurrentDictionary<string, ModelPool> Pools { get; } = new(StringComparer.Ordinal);
     }
+
+    private PoolSet _pools = new(-1);
+    private Dictionary<string, string> _credentialFingerprints = new(StringComparer.Ordinal);
+
+    public CooldownBook Book { get; } = new();
+
+    public TimeProvider Clock => clock;
+
+    public static RoutingStrategy StrategyOf(ProxyConfig config) =>
+        config.Routing.Strategy?.Trim().ToLowerInvariant() is "fill-first" or "fillfirst" or "ff" ? RoutingStrategy.FillFirst : RoutingStrategy.RoundRobin;
+
+    /// <summary>Starts choosing for one request. <paramref name="model"/> is the routed model without its thinking suffix.</summary>
+    public Selection Begin(string model, ImmutableArray<ModelRoute> routes, long registryRevision)
+    {
+        var pools = Volatile.Read(ref _pools);
+        if (pools.Revision != registryRevision)
+        {
+            Interlocked.CompareExchange(ref _pools, new PoolSet(registryRevision), pools);
+            pools = Volatile.Read(ref _pools);
+        }
+        var pool = pools.Pools.GetOrAdd(model, m => new ModelPool(m, routes, Book, clock.GetUtcNow()));
+        return new Selection(this, pool, model);
+    }
+
+    /// <summary>Clears cooldowns (all, or one credential's) and rebuilds the pools.</summary>
+    public int Reset(string? credentialId = null, string? model = null)
+    {
+        var removed = Book.Clear(credentialId, model);
+        Volatile.Write(ref _pools, new PoolSet(-1));
+        return removed;
+    }
+
+    /// <summary>Called with each new credential snapshot: a credential whose tokens or key changed starts clean.</summary>
+    public void OnCredentialsChanged(CredentialSnapshot snapshot)
+    {
+        var next = snapshot.All.ToDictionary(c => c.Id, Fingerprint, StringComparer.Ordinal);
+        var previous = Interlocked.Exchange(ref _credentialFingerprints, next);
+        foreach (var (id, fingerprint) in next)
+            if (previous.TryGetValue(id, out var old) && old != fingerprint && Book.Clear(id) > 0)
+                Volatile.Write(ref _pools, new PoolSet(-1));
+    }
+
+    private static string Fingerprint(PluginProxy.Abstractions.Credentials.CredentialRecord c) =>
+        (c.Metadata.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "" : c.Metadata.GetRawText()) + "\0" + c.ApiKey;
+
+    internal (Cooldown Cooldown, bool WholeCredential)? Record(ModelRoute route, string model, UpstreamException failure)
+    {
+        var current = config.Config;
+        var disable = route.Credential.DisableCooling ?? current.DisableCooling;
+        var maxBackoff = TimeSpan.FromSeconds(Math.Max(1, current.QuotaExceeded.MaxBackoffSeconds));
+        var decision = CooldownPolicy.For(failure, Book.Get(route.Credential.Id, model), disable, maxBackoff, clock.GetUtcNow());
+        if (decision is { } d) Book.Set(route.Credential.Id, d.WholeCredential ? CooldownBook.AnyModel : model, d.Cooldown);
+        return decision;
+    }
+
+    internal RoutingStrategy Strategy => StrategyOf(config.Config);
+}
+
+/// <summary>One request's walk over the candidates: each is tried at most once per round.</summary>
+public sealed class Selection
+{
+    private readonly Scheduler _scheduler;
+    private readonly ModelPool _pool;
+    private readonly HashSet<int> _tried = [];
+    private int _current = -1;
+
+    internal Selection(Scheduler scheduler, ModelPool pool, string model)
+    {
+        _scheduler = scheduler;
+        _pool = pool;
+        Model = model;
+    }
+
+    public string Model { get; }
+
+    /// <summary>Candidates tried in the current round.</summary>
+    public int TriedThisRound => _tried.Count;
+
+    public bool TryNext(out ModelRoute route)
+    {
+        _current = _pool.Pick(_scheduler.Strategy, _tried, _scheduler.Clock.GetUtcNow());
+        if (_current < 0)
+        {
+            route = null!;
+            return false;
+        }
+        _tried.Add(_current);
+        route = _pool.Route(_current);
+        return true;
+    }
+
+    public void Succeeded(ModelRoute route) => _scheduler.Book.Succeeded(route.Credential.Id, Model);
+
+    /// <summary>Records the failure of the last candidate; returns the cooldown it got, if any.</summary>
+    public Cooldown? Failed(ModelRoute route, UpstreamException failure)
+    {
+        var decision = _scheduler.Record(route, Model, failure);
+        if (decision is { } d && _current >= 0) _pool.MarkCooling(_current, d.Cooldown.Until);
+        return decision?.Cooldown;
+    }
+
+    /// <summary>When the first cooling candidate for this model frees up, or null.</summary>
+    public DateTimeOffset? EarliestRecovery => _pool.EarliestRecovery(_scheduler.Clock.GetUtcNow());
+
+    /// <summary>Starts another round: every candidate may be tried again.</summary>
+    public void NewRound() => _tried.Clear();
 }

@@ -65,23 +65,27 @@ public sealed class ProxyServer : IAsyncDisposable
             loggerFactory.CreateLogger<PluginRuntime>());
         var credentials = new CredentialStore(config, loggerFactory.CreateLogger<CredentialStore>());
         var registry = new ModelRegistry();
+        var scheduler = new Scheduler(config, options.Clock ?? TimeProvider.System);
 
         config.Changed += (_, next) =>
         {
             logs.Apply(next);
             redactor.Update(next.Config, credentials.Current);
+            registry.Rebuild(credentials.Current, plugins.Current, next.Config);
         };
         credentials.Changed += snapshot =>
         {
             redactor.Update(config.Config, snapshot);
-            registry.Rebuild(snapshot, plugins.Current);
+            scheduler.OnCredentialsChanged(snapshot);
+            registry.Rebuild(snapshot, plugins.Current, config.Config);
         };
-        plugins.Changed += set => registry.Rebuild(credentials.Current, set);
+        plugins.Changed += set => registry.Rebuild(credentials.Current, set, config.Config);
 
         plugins.Start();
         await credentials.StartAsync();
         redactor.Update(config.Config, credentials.Current);
-        registry.Rebuild(credentials.Current, plugins.Current);
+        scheduler.OnCredentialsChanged(credentials.Current);
+        registry.Rebuild(credentials.Current, plugins.Current, config.Config);
         var watcher = Directory.Exists(Path.GetDirectoryName(configPath))
             ? new ConfigWatcher(config, configPath, loggerFactory.CreateLogger<ConfigWatcher>())
             : null;
@@ -97,7 +101,7 @@ public sealed class ProxyServer : IAsyncDisposable
         });
         var services = builder.Services;
         services.AddSingleton(config).AddSingleton(plugins).AddSingleton(credentials).AddSingleton(registry).AddSingleton(redactor)
-            .AddSingleton(new Scheduler()).AddSingleton(new HttpClientPool()).AddSingleton<ProxyHandler>();
+            .AddSingleton(scheduler).AddSingleton(new HttpClientPool()).AddSingleton<CredentialRefresher>().AddSingleton<ProxyHandler>();
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogMiddleware>();

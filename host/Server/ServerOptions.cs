@@ -14,6 +14,9 @@ public sealed class ServerOptions
     /// <summary>Overrides the port from the config (tests use 0 for an ephemeral port).</summary>
     public int? Port { get; init; }
 
+    /// <summary>The clock for cooldowns and keep-alives (tests move it by hand). Null: the system clock.</summary>
+    public TimeProvider? Clock { get; init; }
+
     /// <summary>An extra log output, after redaction (tests capture logs with it).</summary>
     public ILogEventSink? LogSink { get; init; }
 }

@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using PluginProxy.Abstractions.Upstream;
+
+namespace PluginProxy.Host.Scheduling;
+
+/// <summary>Why and until when a (credential, model) is not used.</summary>
+/// <param name="Until">When it may be used again.</param>
+/// <param name="Kind">The failure that caused it.</param>
+/// <param name="Status">The upstream HTTP status.</param>
+/// <param name="BackoffLevel">For quota failures without a reset time: how many times in a row the backoff doubled.</param>
+public sealed record Cooldown(DateTimeOffset Until, FailureKind Kind, int Status, int BackoffLevel);
+
+/// <summary>
+/// Every cooldown, keyed by (credential id, model); the model <see cref="AnyModel"/> marks the whole credential
+/// (an auth failure). It is independent of config and registry snapshots, so reloads that do not touch a credential
+/// leave its cooldowns alone (CLIProxyAPI resets them on any reload).
+/// </summary>
+public sealed class CooldownBook
+{
+    public const string AnyModel = "*";
+
+    private readonly ConcurrentDictionary<(string Credential, string Model), Cooldown> _entries = new();
+
+    public int Count => _entries.Count;
+
+    public Cooldown? Get(string credential, string model) => _entries.GetValueOrDefault((credential, model));
+
+    public void Set(string credential, string model, Cooldown cooldown) => _entries[(credential, model)] = cooldown;
+
+    /// <summary>The later of the model's and the credential-wide cooldown, if either is still running.</summary>
+    public DateTimeOffset? BlockedUntil(string credential, string model, DateTimeOffset now)
+    {
+        DateTimeOffset? until = null;
+        if (_entries.TryGetValue((credential, model), out var forModel) && forModel.Until > now) until = forModel.Until;
+        if (_entries.TryGetValue((credential, AnyModel), out var whole) && whole.Until > now && (until is null || whole.Until > until)) until = whole.Until;
+        return until;
+    }
+
+    /// <summary>After a success: the model's state and any credential-wide state are cleared.</summary>
+    public void Succeeded(string credential, string model)
+    {
+        _entries.TryRemove((credential, model), out _);
+        _entries.TryRemove((credential, AnyModel), out _);
+    }
+
+    /// <summary>Clears a credential's cooldowns (new tokens), or everything when <paramref name="credential"/> is null.</summary>
+    public int Clear(string? credential = null, string? model = null)
+    {
+        var removed = 0;
+        foreach (var key in _entries.Keys)
+        {
+            if ((credential is null || key.Credential == credential) && (model is null || key.Model == model) && _entries.TryRemove(key, out _))
+                removed++;
+        }
+        return removed;
+    }
+
+    /// <summary>Current entries, for the management API and diagnostics.</summary>
+    public IReadOnlyList<(string Credential, string Model, Cooldown Cooldown)> Snapshot() =>
+        [.. _entries.Select(kv => (kv.Key.Credential, kv.Key.Model, kv.Value))];
+}

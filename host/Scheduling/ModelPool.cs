@@ -1,0 +1,154 @@
+using PluginProxy.Host.Models;
+
+namespace PluginProxy.Host.Scheduling;
+
+/// <summary>
+/// The candidates for one model, grouped in priority buckets (highest first). Available candidates sit in sorted
+/// sets, cooling ones in a min-heap by recovery time, so a pick costs O(log n) however many are cooling, and
+/// candidates come back on their own once their time has passed.
+/// </summary>
+internal sealed class ModelPool
+{
+    private readonly ModelRoute[] _routes;
+    private readonly string _model;
+    private readonly CooldownBook _book;
+    private readonly (int Start, int End)[] _buckets;
+    private readonly int[] _bucketOf;
+    private readonly SortedSet<int>[] _available;
+    private readonly long[] _cursor;
+    private readonly bool[] _cooling;
+    private readonly PriorityQueue<int, DateTimeOffset> _heap = new();
+    private readonly Lock _gate = new();
+
+    public ModelPool(string model, IEnumerable<ModelRoute> routes, CooldownBook book, DateTimeOffset now)
+    {
+        _model = model;
+        _book = book;
+        _routes = [.. routes.OrderByDescending(r => r.Credential.Priority).ThenBy(r => r.Credential.Id, StringComparer.Ordinal)];
+        _bucketOf = new int[_routes.Length];
+        _cooling = new bool[_routes.Length];
+        var buckets = new List<(int, int)>();
+        for (var i = 0; i < _routes.Length; i++)
+        {
+            if (i == 0 || _routes[i].Credential.Priority != _routes[i - 1].Credential.Priority) buckets.Add((i, i));
+            buckets[^1] = (buckets[^1].Item1, i + 1);
+            _bucketOf[i] = buckets.Count - 1;
+        }
+        _buckets = [.. buckets];
+        _available = [.. _buckets.Select(_ => new SortedSet<int>())];
+        _cursor = new long[_buckets.Length];
+        for (var i = 0; i < _routes.Length; i++)
+        {
+            if (book.BlockedUntil(_routes[i].Credential.Id, model, now) is { } until) Cool(i, until);
+            else _available[_bucketOf[i]].Add(i);
+        }
+    }
+
+    public int Count => _routes.Length;
+
+    public ModelRoute Route(int index) => _routes[index];
+
+    /// <summary>The next candidate for <paramref name="strategy"/> that this request has not tried, or -1.</summary>
+    public int Pick(RoutingStrategy strategy, IReadOnlySet<int> tried, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            ReleaseExpired(now);
+            for (var b = 0; b < _buckets.Length; b++)
+            {
+                while (true)
+                {
+                    var candidate = strategy == RoutingStrategy.FillFirst ? First(b, _buckets[b].Start, tried) : NextFromCursor(b, tried);
+                    if (candidate < 0) break;
+                    // A credential-wide cooldown (auth failure) may have started in another model's pool: apply it here lazily.
+                    if (_book.BlockedUntil(_routes[candidate].Credential.Id, _model, now) is { } until)
+                    {
+                        Cool(candidate, until);
+                        continue;
+                    }
+                    if (strategy == RoutingStrategy.RoundRobin) _cursor[b] = candidate + 1;
+                    return candidate;
+                }
+            }
+            return -1;
+        }
+    }
+
+    /// <summary>Takes a candidate out of rotation until <paramref name="until"/>.</summary>
+    public void MarkCooling(int index, DateTimeOffset until)
+    {
+        lock (_gate) Cool(index, until);
+    }
+
+    /// <summary>When the first cooling candidate frees up, or null when none is cooling.</summary>
+    public DateTimeOffset? EarliestRecovery(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            ReleaseExpired(now);
+            while (_heap.TryPeek(out var index, out var until))
+            {
+                // Entries can be stale: cleared (skip) or extended by a later failure (re-queue at the new time).
+                var actual = _book.BlockedUntil(_routes[index].Credential.Id, _model, now);
+                if (!_cooling[index] || actual is null)
+                {
+                    _heap.Dequeue();
+                    if (_cooling[index]) Release(index);
+                    continue;
+                }
+                if (actual > until)
+                {
+                    _heap.Dequeue();
+                    _heap.Enqueue(index, actual.Value);
+                    continue;
+                }
+                return until;
+            }
+            return null;
+        }
+    }
+
+    private void Cool(int index, DateTimeOffset until)
+    {
+        if (!_cooling[index])
+        {
+            _cooling[index] = true;
+            _available[_bucketOf[index]].Remove(index);
+        }
+        _heap.Enqueue(index, until);
+    }
+
+    private void ReleaseExpired(DateTimeOffset now)
+    {
+        while (_heap.TryPeek(out var index, out var until) && until <= now)
+        {
+            _heap.Dequeue();
+            if (!_cooling[index]) continue;
+            if (_book.BlockedUntil(_routes[index].Credential.Id, _model, now) is { } later) _heap.Enqueue(index, later);
+            else Release(index);
+        }
+    }
+
+    private void Release(int index)
+    {
+        _cooling[index] = false;
+        _available[_bucketOf[index]].Add(index);
+    }
+
+    private int First(int bucket, int from, IReadOnlySet<int> tried)
+    {
+        var set = _available[bucket];
+        if (set.Count == 0 || from > set.Max) return -1;
+        foreach (var index in set.GetViewBetween(from, set.Max))
+            if (!tried.Contains(index)) return index;
+        return -1;
+    }
+
+    private int NextFromCursor(int bucket, IReadOnlySet<int> tried)
+    {
+        var (start, end) = _buckets[bucket];
+        var cursor = start + (int)(_cursor[bucket] - start < 0 ? 0 : (_cursor[bucket] - start) % (end - start));
+        var next = First(bucket, cursor, tried);
+        return next >= 0 ? next : First(bucket, start, tried);
+    }
+}
