@@ -50,7 +50,7 @@ public static class JsonPath
             }
             node = next;
         }
-        Assign(node, path[^1], value);
+        Assign(node, path[^1], value?.DeepClone()); // rules are shared: every body gets its own copy of the value
     }
 
     public static void Remove(JsonNode root, IReadOnlyList<string> path)
@@ -88,7 +88,6 @@ public static class JsonPath
 
     private static bool Assign(JsonNode node, string segment, JsonNode? value)
     {
-        value = value?.DeepClone();
         switch (node)
         {
             case JsonObject o:
