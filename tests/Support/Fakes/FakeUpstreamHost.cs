@@ -126,7 +126,11 @@ internal abstract class FakeReply
 
     /// <summary>An SSE response: each string is written verbatim and flushed, with an optional pause between them.</summary>
     public static FakeReply Sse(IEnumerable<string> events, TimeSpan delay = default, StreamEnd end = StreamEnd.Complete) =>
-        new SseReply([.. events], delay, end);
+        new SseReply([.. events.Select(Encoding.UTF8.GetBytes)], delay, end);
+
+    /// <summary>An SSE response written as the given byte writes (a write may end inside an event or a UTF-8 sequence).</summary>
+    public static FakeReply SseBytes(IEnumerable<byte[]> writes, TimeSpan delay = default, StreamEnd end = StreamEnd.Complete) =>
+        new SseReply([.. writes], delay, end);
 
     private sealed class RawReply(int status, string contentType, byte[] body, IReadOnlyDictionary<string, string>? headers) : FakeReply
     {
@@ -139,17 +143,17 @@ internal abstract class FakeReply
         }
     }
 
-    private sealed class SseReply(List<string> events, TimeSpan delay, StreamEnd end) : FakeReply
+    private sealed class SseReply(List<byte[]> writes, TimeSpan delay, StreamEnd end) : FakeReply
     {
         public override async Task WriteAsync(HttpContext http, RecordedRequest request)
         {
             http.Response.StatusCode = 200;
             http.Response.ContentType = "text/event-stream";
             http.Response.Headers.CacheControl = "no-cache";
-            for (var i = 0; i < events.Count; i++)
+            for (var i = 0; i < writes.Count; i++)
             {
                 if (i > 0 && delay > TimeSpan.Zero) await Task.Delay(delay, http.RequestAborted);
-                await http.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(events[i]), http.RequestAborted);
+                await http.Response.Body.WriteAsync(writes[i], http.RequestAborted);
                 await http.Response.Body.FlushAsync(http.RequestAborted);
             }
             if (end == StreamEnd.Abort) http.Abort();
