@@ -109,7 +109,7 @@ public sealed partial class ProxyHandler(
                         Operation = request.NativeOperation,
                         Query = request.Framing == StreamFraming.Sse && stream && client.Dialect == Dialect.Gemini ? "alt=sse" : null,
                     };
-                    await RelayAsync(http, await provider.Executor.SendNativeAsync(call, native, cancellation), cancellation);
+                    await RelayAsync(http, await provider.Executor.SendNativeAsync(call, native, cancellation), request, model, provider.Id, call, cancellation);
                     return;
                 }
                 if (canonical is null)
@@ -208,25 +208,58 @@ public sealed partial class ProxyHandler(
         };
     }
 
-    /// <summary>Relays a passthrough response byte for byte, flushing as bytes arrive.</summary>
-    private static async Task RelayAsync(HttpContext http, NativeResponse upstream, CancellationToken cancellation)
+    /// <summary>
+    /// Relays a passthrough response byte for byte, flushing as bytes arrive. An upstream that fails before the first byte
+    /// is a transport failure (the next credential may serve); an SSE stream that fails after it started ends with the
+    /// client dialect's mid-stream error event, as a translated stream would.
+    /// </summary>
+    private async Task RelayAsync(HttpContext http, NativeResponse upstream, InferenceRequest request, string model, string providerId,
+        UpstreamCall call, CancellationToken cancellation)
     {
         await using (upstream)
         {
             http.Response.StatusCode = upstream.StatusCode;
             if (upstream.ContentType is not null) http.Response.ContentType = upstream.ContentType;
             foreach (var (name, value) in upstream.Headers) http.Response.Headers[name] = value;
-            if (upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
-                http.Response.Headers.CacheControl = "no-cache";
+            var sse = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+            if (sse) http.Response.Headers.CacheControl = "no-cache";
             var buffer = new byte[16 * 1024];
-            int read;
-            while ((read = await upstream.Body.ReadAsync(buffer, cancellation)) > 0)
+            var endsWithBlankLine = true;
+            while (true)
             {
+                int read;
+                try
+                {
+                    read = await upstream.Body.ReadAsync(buffer, cancellation);
+                }
+                catch (Exception e) when (!cancellation.IsCancellationRequested && e is IOException or HttpRequestException)
+                {
+                    if (!http.Response.HasStarted) throw FailureClassifier.FromTransport(e);
+                    if (!sse) throw;
+                    var (status, message) = MidStreamFailure(e, providerId);
+                    LogStreamFailed(providerId, call.Credential.Label, status);
+                    if (!endsWithBlankLine) await http.Response.Body.WriteAsync("\n\n"u8.ToArray(), CancellationToken.None);
+                    var encoder = request.Client.CreateStreamEncoder(new ChatRequest { Model = model, Stream = true }, request.Framing);
+                    encoder.EncodeError(status, redactor.Redact(message), http.Response.BodyWriter);
+                    await http.Response.BodyWriter.FlushAsync(CancellationToken.None);
+                    return;
+                }
+                if (read == 0) break;
                 await http.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellation);
                 await http.Response.Body.FlushAsync(cancellation);
+                endsWithBlankLine = read >= 2 && buffer[read - 1] == (byte)'\n' && buffer[read - 2] == (byte)'\n'
+                    || read >= 4 && buffer.AsSpan(read - 4, 4).SequenceEqual("\r\n\r\n"u8);
             }
         }
     }
+
+    /// <summary>Status and message of the error event for a stream that failed after it started.</summary>
+    private static (int Status, string Message) MidStreamFailure(Exception e, string providerId) => e switch
+    {
+        UpstreamException u => (u.StatusCode, u.Message),
+        IOException or HttpRequestException => (502, "The upstream connection failed mid-stream; the answer is incomplete."),
+        _ => (502, $"The provider plugin '{providerId}' failed mid-stream."),
+    };
 
     /// <summary>
     /// Streams a translated answer. The first event is awaited before any header is sent, so a failure to start throws
@@ -254,7 +287,7 @@ public sealed partial class ProxyHandler(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
-            var (status, message) = e is UpstreamException u ? (u.StatusCode, u.Message) : (502, $"The provider plugin '{provider.Id}' failed mid-stream.");
+            var (status, message) = MidStreamFailure(e, provider.Id);
             LogStreamFailed(provider.Id, call.Credential.Label, status);
             encoder.EncodeError(status, redactor.Redact(message), output);
             await output.FlushAsync(CancellationToken.None);
