@@ -59,7 +59,8 @@ internal sealed class FakeOpenAIUpstream : IAsyncDisposable
 internal sealed record FakeUsage(int Prompt, int Completion, int Cached = 0, int Reasoning = 0);
 
 /// <summary>How a scripted stream goes wrong after its first chunks.</summary>
-internal enum MidStreamFailure
+// Public: test theories take it as a parameter.
+public enum MidStreamFailure
 {
     None,
     /// <summary>The connection is cut.</summary>
@@ -86,6 +87,8 @@ internal sealed class ChatReply : FakeReply
     private TimeSpan _delay;
     private int _failAfter = -1;
     private MidStreamFailure _failure;
+    private Task? _failWhen;
+    private (int After, Task Until)? _pause;
 
     public string Id { get; init; } = "chatcmpl-fake1";
 
@@ -144,11 +147,19 @@ internal sealed class ChatReply : FakeReply
         return this;
     }
 
-    /// <summary>Sends only the first <paramref name="chunks"/> stream chunks, then fails as <paramref name="how"/> says.</summary>
-    public ChatReply FailingAfter(int chunks, MidStreamFailure how)
+    /// <summary>Sends only the first <paramref name="chunks"/> stream chunks, then fails as <paramref name="how"/> says, once <paramref name="when"/> completes.</summary>
+    public ChatReply FailingAfter(int chunks, MidStreamFailure how, Task? when = null)
     {
         _failAfter = chunks;
         _failure = how;
+        _failWhen = when;
+        return this;
+    }
+
+    /// <summary>Holds the stream after its first <paramref name="chunks"/> chunks until <paramref name="until"/> completes.</summary>
+    public ChatReply PausingAfter(int chunks, Task until)
+    {
+        _pause = (chunks, until);
         return this;
     }
 
@@ -169,7 +180,7 @@ internal sealed class ChatReply : FakeReply
                 if (_failure == MidStreamFailure.Abort) end = StreamEnd.Abort;
                 else chunks.Add("data: " + """{"error":{"message":"upstream overloaded mid-stream","type":"server_error","code":"overloaded"}}""" + "\n\n");
             }
-            return Sse(chunks, _delay, end).WriteAsync(http, request);
+            return Sse(chunks, _delay, end, _failWhen, _pause).WriteAsync(http, request);
         }
         return Json(Completion(model)).WriteAsync(http, request);
     }

@@ -125,12 +125,16 @@ internal abstract class FakeReply
     public static FakeReply Raw(int status, string contentType, byte[] body) => new RawReply(status, contentType, body, null);
 
     /// <summary>An SSE response: each string is written verbatim and flushed, with an optional pause between them.</summary>
-    public static FakeReply Sse(IEnumerable<string> events, TimeSpan delay = default, StreamEnd end = StreamEnd.Complete) =>
-        new SseReply([.. events.Select(Encoding.UTF8.GetBytes)], delay, end);
+    /// <param name="endWhen">Awaited after the last event, before the stream ends. Aborting right after a write can make the
+    /// peer's kernel drop bytes it has not read yet (a reset discards them), so abort tests wait until the client saw them.</param>
+    /// <param name="pause">Stops after that many events until the task completes (to observe what a client has received meanwhile).</param>
+    public static FakeReply Sse(IEnumerable<string> events, TimeSpan delay = default, StreamEnd end = StreamEnd.Complete, Task? endWhen = null,
+        (int After, Task Until)? pause = null) =>
+        new SseReply([.. events.Select(Encoding.UTF8.GetBytes)], delay, end, endWhen, pause);
 
     /// <summary>An SSE response written as the given byte writes (a write may end inside an event or a UTF-8 sequence).</summary>
     public static FakeReply SseBytes(IEnumerable<byte[]> writes, TimeSpan delay = default, StreamEnd end = StreamEnd.Complete) =>
-        new SseReply([.. writes], delay, end);
+        new SseReply([.. writes], delay, end, null, null);
 
     private sealed class RawReply(int status, string contentType, byte[] body, IReadOnlyDictionary<string, string>? headers) : FakeReply
     {
@@ -143,7 +147,7 @@ internal abstract class FakeReply
         }
     }
 
-    private sealed class SseReply(List<byte[]> writes, TimeSpan delay, StreamEnd end) : FakeReply
+    private sealed class SseReply(List<byte[]> writes, TimeSpan delay, StreamEnd end, Task? endWhen, (int After, Task Until)? pause) : FakeReply
     {
         public override async Task WriteAsync(HttpContext http, RecordedRequest request)
         {
@@ -153,9 +157,11 @@ internal abstract class FakeReply
             for (var i = 0; i < writes.Count; i++)
             {
                 if (i > 0 && delay > TimeSpan.Zero) await Task.Delay(delay, http.RequestAborted);
+                if (pause is { } p && p.After == i) await p.Until.WaitAsync(http.RequestAborted);
                 await http.Response.Body.WriteAsync(writes[i], http.RequestAborted);
                 await http.Response.Body.FlushAsync(http.RequestAborted);
             }
+            if (endWhen is not null) await endWhen.WaitAsync(http.RequestAborted);
             if (end == StreamEnd.Abort) http.Abort();
         }
     }
