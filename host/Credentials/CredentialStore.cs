@@ -66,6 +66,8 @@ public sealed partial class CredentialStore : IDisposable
             LogCreatedDir(created.FullName);
         }
         await RescanAsync(Directory.EnumerateFiles(dir, "*.json").ToList()).ConfigureAwait(false);
+        // Publish even when no file changed anything: the config's API-key credentials must be served from the start.
+        lock (_writeGate) PublishLocked();
         _watcher = new DebouncedWatcher(dir, "*.json", recursive: false, TimeSpan.FromMilliseconds(200), RescanAsync);
         LogLoaded(Current.All.Length, dir);
     }

@@ -31,8 +31,9 @@ internal static class InferenceEndpoints
     private static Task GeminiAction(HttpContext http, string action, ProxyHandler proxy)
     {
         var colon = action.LastIndexOf(':');
-        var model = colon > 0 ? action[..colon] : "";
-        var method = colon > 0 ? action[(colon + 1)..] : "";
+        // models/:generateContent (no model) keeps its method, so it gets "no model" rather than "unknown method".
+        var model = colon >= 0 ? action[..colon] : "";
+        var method = colon >= 0 ? action[(colon + 1)..] : "";
         if (model.StartsWith("models/", StringComparison.Ordinal)) model = model["models/".Length..];
         var alt = http.Request.Query["alt"].ToString();
         if (string.IsNullOrEmpty(alt)) alt = http.Request.Query["$alt"].ToString();

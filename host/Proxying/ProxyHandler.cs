@@ -202,9 +202,8 @@ public sealed partial class ProxyHandler(
                     Query = state.Request.Framing == StreamFraming.Sse && state.Stream && state.Client.Dialect == Dialect.Gemini ? "alt=sse" : null,
                 };
                 var response = await provider.Executor.SendNativeAsync(call, native, state.Cancellation);
-                selection.Succeeded(route);
-                state.BodyStarted = true;
-                await RelayAsync(http, response, state.Cancellation);
+                if (await RelayAsync(state, response, provider.Id, call) is { } broken) selection.Failed(route, broken);
+                else selection.Succeeded(route);
                 return Outcome.Done;
             }
             var canonical = state.Canonical ??= await DecodeOrNullAsync(state);
@@ -252,7 +251,7 @@ public sealed partial class ProxyHandler(
         }
         catch (Exception e) when (state.BodyStarted && e is IOException or HttpRequestException)
         {
-            // The upstream broke off a relayed passthrough response; the client has what arrived.
+            // The upstream broke off a relayed non-SSE passthrough body; the client has what arrived.
             selection.Failed(route, FailureClassifier.FromTransport(e));
             LogStreamFailed(provider.Id, route.Credential.Label, 502);
             return Outcome.Done;
@@ -353,28 +352,68 @@ public sealed partial class ProxyHandler(
         return (model, provider);
     }
 
-    /// <summary>Relays a passthrough response byte for byte, flushing as bytes arrive.</summary>
-    private static async Task RelayAsync(HttpContext http, NativeResponse upstream, CancellationToken cancellation)
+    /// <summary>
+    /// Relays a passthrough response byte for byte, flushing as bytes arrive. An upstream that fails before the first byte
+    /// is a transport failure (the next credential may serve); an SSE stream that fails after it started ends with the
+    /// client dialect's mid-stream error event, as a translated stream would; that failure is returned.
+    /// </summary>
+    private async Task<UpstreamException?> RelayAsync(RequestState state, NativeResponse upstream, string providerId, UpstreamCall call)
     {
+        var http = state.Http;
+        var cancellation = state.Cancellation;
         await using (upstream)
         {
-            if (!http.Response.HasStarted)
-            {
-                http.Response.StatusCode = upstream.StatusCode;
-                if (upstream.ContentType is not null) http.Response.ContentType = upstream.ContentType;
-                foreach (var (name, value) in upstream.Headers) http.Response.Headers[name] = value;
-                if (upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
-                    http.Response.Headers.CacheControl = "no-cache";
-            }
+            var sse = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
             var buffer = new byte[16 * 1024];
-            int read;
-            while ((read = await upstream.Body.ReadAsync(buffer, cancellation)) > 0)
+            var endsWithBlankLine = true;
+            while (true)
             {
+                int read;
+                try
+                {
+                    read = await upstream.Body.ReadAsync(buffer, cancellation);
+                }
+                catch (Exception e) when (!cancellation.IsCancellationRequested && e is IOException or HttpRequestException)
+                {
+                    if (!state.BodyStarted) throw FailureClassifier.FromTransport(e);
+                    if (!sse) throw;
+                    var (status, message) = MidStreamFailure(e, providerId);
+                    LogStreamFailed(providerId, call.Credential.Label, status);
+                    if (!endsWithBlankLine) await http.Response.Body.WriteAsync("\n\n"u8.ToArray(), CancellationToken.None);
+                    var encoder = state.Client.CreateStreamEncoder(new ChatRequest { Model = state.ClientModel, Stream = true }, state.Request.Framing);
+                    encoder.EncodeError(status, redactor.Redact(message), http.Response.BodyWriter);
+                    await http.Response.BodyWriter.FlushAsync(CancellationToken.None);
+                    return FailureClassifier.FromTransport(e);
+                }
+                if (read == 0 && state.BodyStarted) break;
+                if (!state.BodyStarted)
+                {
+                    if (!http.Response.HasStarted)
+                    {
+                        http.Response.StatusCode = upstream.StatusCode;
+                        if (upstream.ContentType is not null) http.Response.ContentType = upstream.ContentType;
+                        foreach (var (name, value) in upstream.Headers) http.Response.Headers[name] = value;
+                        if (sse) http.Response.Headers.CacheControl = "no-cache";
+                    }
+                    state.BodyStarted = true;
+                    if (read == 0) break;
+                }
                 await http.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellation);
                 await http.Response.Body.FlushAsync(cancellation);
+                endsWithBlankLine = read >= 2 && buffer[read - 1] == (byte)'\n' && buffer[read - 2] == (byte)'\n'
+                    || read >= 4 && buffer.AsSpan(read - 4, 4).SequenceEqual("\r\n\r\n"u8);
             }
         }
+        return null;
     }
+
+    /// <summary>Status and message of the error event for a stream that failed after it started.</summary>
+    private static (int Status, string Message) MidStreamFailure(Exception e, string providerId) => e switch
+    {
+        UpstreamException u => (u.StatusCode, u.Message),
+        IOException or HttpRequestException => (502, "The upstream connection failed mid-stream; the answer is incomplete."),
+        _ => (502, $"The provider plugin '{providerId}' failed mid-stream."),
+    };
 
     /// <summary>
     /// <c>nonstream-keepalive-interval</c>: while a non-streaming answer is pending, a newline every N seconds keeps idle
@@ -439,7 +478,8 @@ public sealed partial class ProxyHandler(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
-            var failure = e as UpstreamException ?? new UpstreamException(FailureKind.Transient, 502, $"The provider plugin '{provider.Id}' failed mid-stream.");
+            var (status, message) = MidStreamFailure(e, provider.Id);
+            var failure = e as UpstreamException ?? new UpstreamException(FailureKind.Transient, status, message);
             selection.Failed(route, failure);
             LogStreamFailed(provider.Id, call.Credential.Label, failure.StatusCode);
             encoder.EncodeError(failure.StatusCode, redactor.Redact(failure.Message), output);
