@@ -280,6 +280,11 @@ public sealed partial class ProxyHandler(
         {
             error = e.Message;
         }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException or InvalidCastException)
+        {
+            // A shape the codec did not expect: still the client's input, so a 400 that says so rather than a 5xx.
+            error = $"The request could not be read as {state.Client.Dialect}: {e.Message}";
+        }
         await ErrorWriter.WriteAsync(state.Http, state.Client, 400, error);
         return null;
     }

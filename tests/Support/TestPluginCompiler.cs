@@ -26,6 +26,7 @@ public static class TestPluginCompiler
             global using System.Collections.Generic;
             global using System.IO;
             global using System.Linq;
+            global using System.Net.Http;
             global using System.Threading;
             global using System.Threading.Tasks;
             [assembly: System.Reflection.AssemblyVersion("{version}")]

@@ -12,6 +12,7 @@ namespace PluginProxy.Tests.Support.Fakes;
 internal sealed class FakeOpenAIUpstream : IAsyncDisposable
 {
     private readonly ConcurrentQueue<FakeReply> _replies = new();
+    private Func<RecordedRequest, FakeReply?>? _responder;
     private readonly string _pathPrefix;
     private FakeUpstreamHost _host = null!;
 
@@ -40,10 +41,18 @@ internal sealed class FakeOpenAIUpstream : IAsyncDisposable
         return this;
     }
 
+    /// <summary>Answers each request by looking at it (for example per API key, to play several accounts); a null answer falls back to the queue.</summary>
+    public FakeOpenAIUpstream RespondWith(Func<RecordedRequest, FakeReply?> responder)
+    {
+        _responder = responder;
+        return this;
+    }
+
     private Task HandleAsync(HttpContext http, RecordedRequest request)
     {
         if (request.Method == "POST" && request.Path == _pathPrefix + "/chat/completions")
         {
+            if (_responder?.Invoke(request) is { } answer) return answer.WriteAsync(http, request);
             return _replies.TryDequeue(out var reply)
                 ? reply.WriteAsync(http, request)
                 : FakeReply.Error(500, """{"error":{"message":"fake upstream: no reply scripted","type":"server_error","code":null}}""").WriteAsync(http, request);
