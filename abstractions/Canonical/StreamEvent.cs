@@ -30,7 +30,10 @@ public sealed class ReasoningDelta(int choice, string text) : StreamEvent
     public string Text { get; } = text;
 }
 
-/// <summary>The signature that closes a reasoning block (Anthropic <c>signature_delta</c>, Gemini <c>thoughtSignature</c>, Responses <c>encrypted_content</c>).</summary>
+/// <summary>
+/// The signature that closes a reasoning block (Anthropic <c>signature_delta</c>, Gemini <c>thoughtSignature</c>, Responses
+/// <c>encrypted_content</c>). A signature on a tool call travels on <see cref="ToolCallStarted"/> instead.
+/// </summary>
 public sealed class ReasoningSignature(int choice, string signature, Dialect dialect) : StreamEvent
 {
     public int Choice { get; } = choice;
@@ -45,13 +48,19 @@ public sealed class RedactedReasoning(int choice, string data) : StreamEvent
     public string Data { get; } = data;
 }
 
-/// <summary>A tool call begins. <see cref="Index"/> counts tool calls within the choice from 0.</summary>
-public sealed class ToolCallStarted(int choice, int index, string id, string name) : StreamEvent
+/// <summary>
+/// A tool call begins. <see cref="Index"/> counts tool calls within the choice from 0. <see cref="Signature"/> is the
+/// call's own signature (see <see cref="ToolCallPart.Signature"/>), only valid for <see cref="SignatureDialect"/>.
+/// </summary>
+public sealed class ToolCallStarted(int choice, int index, string id, string name, string? signature = null, Dialect? signatureDialect = null)
+    : StreamEvent
 {
     public int Choice { get; } = choice;
     public int Index { get; } = index;
     public string Id { get; } = id;
     public string Name { get; } = name;
+    public string? Signature { get; } = signature;
+    public Dialect? SignatureDialect { get; } = signatureDialect;
 }
 
 /// <summary>A fragment of a tool call's JSON arguments; fragments concatenate to the full JSON text.</summary>
