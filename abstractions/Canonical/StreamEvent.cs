@@ -7,6 +7,8 @@ namespace PluginProxy.Abstractions.Canonical;
 /// SSE. The sequence is: <see cref="ResponseStarted"/>, then any mix of content deltas per choice, then
 /// <see cref="ChoiceFinished"/> per choice, <see cref="UsageReported"/> (any time, last wins) and finally
 /// <see cref="ResponseCompleted"/>. Encoders close open blocks themselves when the kind of content changes.
+/// Decoders never interleave the tool calls of a choice: a call's argument fragments all come before the next call
+/// of that choice starts, and a choice's <see cref="GroundingReported"/> comes before its <see cref="ChoiceFinished"/>.
 /// </summary>
 public abstract class StreamEvent;
 
