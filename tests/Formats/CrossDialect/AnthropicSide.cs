@@ -229,7 +229,7 @@ internal sealed partial class AnthropicSide : DialectSide
         }
         foreach (var tool in Objects(body["tools"]))
             head.Add("declare", $"{Str(tool["name"])} {Str(tool["description"])} {Facts.Json(tool["input_schema"])}");
-        return OpenAIChatSide.Merge(head, conversation);
+        return Facts.Join(head, conversation);
     }
 
     public override AnswerFacts ReadAnswer(JsonObject body)

@@ -17,6 +17,13 @@ internal sealed class Facts
 
     public List<string> RawIds { get; } = [];
 
+    /// <summary>System and declarations first, then the conversation, keeping the conversation's id numbering.</summary>
+    public static Facts Join(Facts head, Facts conversation)
+    {
+        conversation.Lines.InsertRange(0, head.Lines);
+        return conversation;
+    }
+
     public void Add(string? role, string fact) => Lines.Add(role is null ? fact : $"{role}: {fact}");
 
     public void Text(string? role, string text) => Add(role, "text " + text);

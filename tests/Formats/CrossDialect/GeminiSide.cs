@@ -199,7 +199,7 @@ internal sealed class GeminiSide : DialectSide
             var schema = declaration["parametersJsonSchema"] ?? declaration["parameters"];
             head.Add("declare", $"{Str(declaration["name"])} {Str(declaration["description"])} {Facts.Json(schema)}");
         }
-        return OpenAIChatSide.Merge(head, conversation);
+        return Facts.Join(head, conversation);
     }
 
     public override AnswerFacts ReadAnswer(JsonObject body)

@@ -145,7 +145,7 @@ internal sealed partial class OpenAIChatSide : DialectSide
 
     public override Facts ReadRequest(JsonObject body)
     {
-        var facts = new Facts();
+        var head = new Facts();
         var conversation = new Facts();
         foreach (var message in Objects(body["messages"]))
         {
@@ -153,13 +153,13 @@ internal sealed partial class OpenAIChatSide : DialectSide
             switch (role)
             {
                 case "system" or "developer":
-                    facts.Add("system", ContentText(message["content"]));
+                    head.Add("system", ContentText(message["content"]));
                     break;
                 case "user":
                     ReadUserContent(message["content"], conversation);
                     break;
                 case "assistant":
-                    ReadReasoning(message, conversation, "assistant");
+                    ReadReasoning(message, conversation);
                     if (message["content"] is { } content && ContentText(content) is { Length: > 0 } text) conversation.Text("assistant", text);
                     foreach (var call in Objects(message["tool_calls"]))
                     {
@@ -178,9 +178,9 @@ internal sealed partial class OpenAIChatSide : DialectSide
         foreach (var tool in Objects(body["tools"]))
         {
             var function = tool["function"]!;
-            facts.Add("declare", $"{Str(function["name"])} {Str(function["description"])} {Facts.Json(function["parameters"])}");
+            head.Add("declare", $"{Str(function["name"])} {Str(function["description"])} {Facts.Json(function["parameters"])}");
         }
-        return Merge(facts, conversation);
+        return Facts.Join(head, conversation);
     }
 
     private static void ReadUserContent(JsonNode? content, Facts facts)
@@ -209,25 +209,18 @@ internal sealed partial class OpenAIChatSide : DialectSide
     }
 
     /// <summary>thinking_blocks (with signatures) when present, else the plain reasoning text.</summary>
-    private static void ReadReasoning(JsonObject message, Facts facts, string? role)
+    private static void ReadReasoning(JsonObject message, Facts facts)
     {
         if (message["thinking_blocks"] is JsonArray blocks)
         {
-            foreach (var block in blocks.OfType<JsonObject>()) facts.Thinking(role, Str(block["thinking"]) ?? "", Str(block["signature"]));
+            foreach (var block in blocks.OfType<JsonObject>()) facts.Thinking("assistant", Str(block["thinking"]) ?? "", Str(block["signature"]));
             return;
         }
-        if (Str(message["reasoning_content"]) is { Length: > 0 } reasoning) facts.Thinking(role, reasoning, null);
+        if (Str(message["reasoning_content"]) is { Length: > 0 } reasoning) facts.Thinking("assistant", reasoning, null);
     }
 
     private static string ContentText(JsonNode? content) =>
         Str(content) ?? string.Concat(Objects(content).Select(p => Str(p["text"])));
-
-    /// <summary>System and declarations first, then the conversation, keeping the conversation's id numbering.</summary>
-    internal static Facts Merge(Facts head, Facts conversation)
-    {
-        conversation.Lines.InsertRange(0, head.Lines);
-        return conversation;
-    }
 
     public override AnswerFacts ReadAnswer(JsonObject body)
     {

@@ -239,7 +239,7 @@ internal sealed partial class OpenAIResponsesSide : DialectSide
             Assert.Equal("function", Str(tool["type"]));
             head.Add("declare", $"{Str(tool["name"])} {Str(tool["description"])} {Facts.Json(tool["parameters"])}");
         }
-        return OpenAIChatSide.Merge(head, conversation);
+        return Facts.Join(head, conversation);
     }
 
     private static string SummaryText(JsonObject item) => string.Join("\n\n", Objects(item["summary"]).Select(s => Str(s["text"])));
