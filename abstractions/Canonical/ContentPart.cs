@@ -57,6 +57,13 @@ public sealed class ToolCallPart : ContentPart
     public string Name { get; set; } = "";
     /// <summary>Arguments as JSON text (OpenAI keeps them as a string; others as an object).</summary>
     public string Arguments { get; set; } = "{}";
+    /// <summary>
+    /// An opaque signature attached to the call itself (Gemini <c>thoughtSignature</c> on a <c>functionCall</c> part),
+    /// kept byte-exact. Like <see cref="ReasoningPart.Signature"/> it is only valid for <see cref="SignatureDialect"/>;
+    /// codecs of other dialects drop it rather than forward it.
+    /// </summary>
+    public string? Signature { get; set; }
+    public Dialect? SignatureDialect { get; set; }
 }
 
 /// <summary>The result of a tool call, linked by <see cref="ToolCallId"/>.</summary>

@@ -7,6 +7,8 @@ namespace PluginProxy.Abstractions.Canonical;
 /// SSE. The sequence is: <see cref="ResponseStarted"/>, then any mix of content deltas per choice, then
 /// <see cref="ChoiceFinished"/> per choice, <see cref="UsageReported"/> (any time, last wins) and finally
 /// <see cref="ResponseCompleted"/>. Encoders close open blocks themselves when the kind of content changes.
+/// Decoders never interleave the tool calls of a choice: a call's argument fragments all come before the next call
+/// of that choice starts, and a choice's <see cref="GroundingReported"/> comes before its <see cref="ChoiceFinished"/>.
 /// </summary>
 public abstract class StreamEvent;
 
@@ -30,7 +32,10 @@ public sealed class ReasoningDelta(int choice, string text) : StreamEvent
     public string Text { get; } = text;
 }
 
-/// <summary>The signature that closes a reasoning block (Anthropic <c>signature_delta</c>, Gemini <c>thoughtSignature</c>, Responses <c>encrypted_content</c>).</summary>
+/// <summary>
+/// The signature that closes a reasoning block (Anthropic <c>signature_delta</c>, Gemini <c>thoughtSignature</c>, Responses
+/// <c>encrypted_content</c>). A signature on a tool call travels on <see cref="ToolCallStarted"/> instead.
+/// </summary>
 public sealed class ReasoningSignature(int choice, string signature, Dialect dialect) : StreamEvent
 {
     public int Choice { get; } = choice;
@@ -45,13 +50,19 @@ public sealed class RedactedReasoning(int choice, string data) : StreamEvent
     public string Data { get; } = data;
 }
 
-/// <summary>A tool call begins. <see cref="Index"/> counts tool calls within the choice from 0.</summary>
-public sealed class ToolCallStarted(int choice, int index, string id, string name) : StreamEvent
+/// <summary>
+/// A tool call begins. <see cref="Index"/> counts tool calls within the choice from 0. <see cref="Signature"/> is the
+/// call's own signature (see <see cref="ToolCallPart.Signature"/>), only valid for <see cref="SignatureDialect"/>.
+/// </summary>
+public sealed class ToolCallStarted(int choice, int index, string id, string name, string? signature = null, Dialect? signatureDialect = null)
+    : StreamEvent
 {
     public int Choice { get; } = choice;
     public int Index { get; } = index;
     public string Id { get; } = id;
     public string Name { get; } = name;
+    public string? Signature { get; } = signature;
+    public Dialect? SignatureDialect { get; } = signatureDialect;
 }
 
 /// <summary>A fragment of a tool call's JSON arguments; fragments concatenate to the full JSON text.</summary>

@@ -64,12 +64,13 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
                 StopBlock((int)Count(data, "index"), output);
                 return;
             case "message_delta":
+                // Grounding goes out before the finish: encoders may close the choice (and its grounding slot) on it.
+                if (data["grounding_metadata"] is { } grounding) output.Add(new GroundingReported(0, grounding.DeepClone()));
                 if (Text(data["delta"] as JsonObject, "stop_reason") is { } stopReason)
                 {
                     output.Add(new ChoiceFinished(0, FinishReasonFor(stopReason)!.Value, stopReason));
                     _finished = true;
                 }
-                if (data["grounding_metadata"] is { } grounding) output.Add(new GroundingReported(0, grounding.DeepClone()));
                 if (data["usage"] is JsonObject usage)
                 {
                     ReadUsage(usage);

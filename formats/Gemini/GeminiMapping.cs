@@ -10,7 +10,7 @@ internal static class GeminiMapping
     /// <summary>Gemini 3 accepts this in place of a real thought signature on history parts it did not produce.</summary>
     public const string SkipSignatureSentinel = "skip_thought_signature_validator";
 
-    /// <summary>Part extension key holding a thought signature Gemini attached to a non-thought part (function call, text).</summary>
+    /// <summary>Part extension key holding a thought signature Gemini attached to a text or media part (calls have <see cref="ToolCallPart.Signature"/>).</summary>
     public const string SignatureKey = "gemini.thoughtSignature";
 
     private static readonly HashSet<string> FilterReasons =

@@ -37,7 +37,16 @@ internal static class GeminiParts
             if (text is null) return new NativePart(Dialect.Gemini, part.DeepClone());
             decoded = new TextPart(text);
         }
-        if (signature is not null) decoded.Extensions = new JsonObject { [GeminiMapping.SignatureKey] = signature };
+        if (signature is null) return decoded;
+        if (decoded is ToolCallPart signedCall)
+        {
+            signedCall.Signature = signature;
+            signedCall.SignatureDialect = Dialect.Gemini;
+        }
+        else
+        {
+            decoded.Extensions = new JsonObject { [GeminiMapping.SignatureKey] = signature };
+        }
         return decoded;
     }
 
@@ -143,16 +152,14 @@ internal static class GeminiParts
     }
 
     /// <summary>
-    /// A signature-only Gemini thought right before an unsigned call is how a function-call signature travels
-    /// through dialects without a slot for it (see the stream decoder); it belongs back on the call.
+    /// The Gemini signature to send on a non-reasoning part: a call's own signature when Gemini minted it, else the
+    /// signature Gemini put on a text or media part (kept in the part's extensions).
     /// </summary>
-    public static string? FoldableSignature(List<ContentPart> parts, int index) =>
-        parts[index] is ReasoningPart { Text: "", SignatureDialect: Dialect.Gemini, Signature: { Length: > 0 } signature }
-        && index + 1 < parts.Count && parts[index + 1] is ToolCallPart next && SignatureOf(next) is null
-            ? signature
-            : null;
-
-    public static string? SignatureOf(ContentPart part) => GeminiJson.AsString(part.Extensions?[GeminiMapping.SignatureKey]);
+    public static string? SignatureOf(ContentPart part) => part switch
+    {
+        ToolCallPart call => call.SignatureDialect == Dialect.Gemini && !string.IsNullOrEmpty(call.Signature) ? call.Signature : null,
+        _ => GeminiJson.AsString(part.Extensions?[GeminiMapping.SignatureKey]),
+    };
 
     private static JsonObject? EncodeReasoning(ReasoningPart reasoning, bool history)
     {

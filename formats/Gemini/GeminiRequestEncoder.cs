@@ -55,16 +55,10 @@ internal static partial class GeminiRequestEncoder
     {
         var parts = new JsonArray();
         var resultMedia = new List<JsonObject>();
-        string? foldedSignature = null;
         hasResults = false;
-        for (var i = 0; i < source.Count; i++)
+        foreach (var item in source)
         {
-            if (GeminiParts.FoldableSignature(source, i) is { } signature)
-            {
-                foldedSignature = signature;
-                continue;
-            }
-            switch (source[i])
+            switch (item)
             {
                 case ToolResultPart result:
                     hasResults = true;
@@ -72,10 +66,7 @@ internal static partial class GeminiRequestEncoder
                     break;
                 case ToolCallPart call:
                     callNames[call.Id] = call.Name;
-                    var encodedCall = GeminiParts.Encode(call, history: true)!;
-                    if (foldedSignature is not null) encodedCall["thoughtSignature"] = foldedSignature;
-                    foldedSignature = null;
-                    parts.Add(encodedCall);
+                    parts.Add(GeminiParts.Encode(call, history: true)!);
                     break;
                 case var part:
                     if (GeminiParts.Encode(part, history: true) is { } encoded) parts.Add(encoded);

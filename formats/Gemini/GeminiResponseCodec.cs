@@ -122,21 +122,10 @@ internal static class GeminiResponseCodec
     private static JsonArray EncodeParts(List<ContentPart> source, bool showThoughts)
     {
         var parts = new JsonArray();
-        string? foldedSignature = null;
-        for (var i = 0; i < source.Count; i++)
+        foreach (var item in source)
         {
-            if (GeminiParts.FoldableSignature(source, i) is { } signature)
-            {
-                foldedSignature = signature;
-                continue;
-            }
-            var part = source[i] is ReasoningPart { Text.Length: > 0 } reasoning && !showThoughts
-                ? HiddenThought(reasoning)
-                : source[i];
-            if (part is null || GeminiParts.Encode(part, history: false) is not { } encoded) continue;
-            if (part is ToolCallPart && foldedSignature is not null) encoded["thoughtSignature"] = foldedSignature;
-            foldedSignature = null;
-            parts.Add(encoded);
+            var part = item is ReasoningPart { Text.Length: > 0 } reasoning && !showThoughts ? HiddenThought(reasoning) : item;
+            if (part is not null && GeminiParts.Encode(part, history: false) is { } encoded) parts.Add(encoded);
         }
         return parts;
     }

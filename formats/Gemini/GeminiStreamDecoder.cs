@@ -96,21 +96,22 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
     }
 
     /// <summary>
-    /// Canonical events have no slot for a signature on a function call or text part, so it is sent as a Gemini
-    /// <see cref="ReasoningSignature"/>: right before the call (encoders attach it to the call that follows) or
-    /// right after the part it closed.
+    /// A function call's signature travels on its <see cref="ToolCallStarted"/>. Canonical events have no slot for a
+    /// signature on a text part, so that one is sent as a Gemini <see cref="ReasoningSignature"/> right after the
+    /// part it closed.
     /// </summary>
     private static void DecodePart(JsonObject part, int choice, ChoiceState state, List<StreamEvent> output)
     {
         var signature = GeminiJson.AsString(GeminiJson.Get(part, "thoughtSignature"));
         if (GeminiJson.Get(part, "functionCall") is JsonObject call)
         {
-            if (signature is not null) output.Add(new ReasoningSignature(choice, signature, Dialect.Gemini));
             var index = state.ToolCalls++;
             var args = GeminiJson.Get(call, "args");
             output.Add(new ToolCallStarted(choice, index,
                 GeminiJson.AsString(GeminiJson.Get(call, "id")) ?? GeminiMapping.NewCallId(),
-                GeminiJson.AsString(GeminiJson.Get(call, "name")) ?? ""));
+                GeminiJson.AsString(GeminiJson.Get(call, "name")) ?? "",
+                signature,
+                signature is null ? null : Dialect.Gemini));
             output.Add(new ToolCallArgumentsDelta(choice, index, args is JsonObject ? JsonText.Serialize(args) : "{}"));
             return;
         }

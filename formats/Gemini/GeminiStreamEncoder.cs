@@ -26,8 +26,6 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
     private sealed class ChoiceState
     {
         public PendingCall? Call;
-        /// <summary>A Gemini signature waiting to learn whether a function call follows (then it goes on the call).</summary>
-        public string? Signature;
         public FinishReason? Finish;
         public string? NativeFinish;
         public JsonNode? Grounding;
@@ -60,15 +58,12 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
                 WriteContent(reasoning.Choice, new JsonObject { ["text"] = reasoning.Text, ["thought"] = true }, output);
                 break;
             case ReasoningSignature { Dialect: Dialect.Gemini } signature:
-                var signed = State(signature.Choice);
-                FlushPending(signature.Choice, signed, output);
-                signed.Signature = signature.Signature;
+                WriteContent(signature.Choice, new JsonObject { ["text"] = "", ["thought"] = true, ["thoughtSignature"] = signature.Signature }, output);
                 break;
             case ToolCallStarted call:
                 var calling = State(call.Choice);
                 FlushCall(call.Choice, calling, output);
-                calling.Call = new PendingCall(call.Index, call.Id, call.Name, calling.Signature);
-                calling.Signature = null;
+                calling.Call = new PendingCall(call.Index, call.Id, call.Name, call.SignatureDialect == Dialect.Gemini ? call.Signature : null);
                 break;
             case ToolCallArgumentsDelta arguments:
                 if (State(arguments.Choice).Call is { } pending && pending.Index == arguments.Index) pending.Arguments.Append(arguments.Fragment);
@@ -84,7 +79,7 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
                 break;
             case ChoiceFinished finished:
                 var state = State(finished.Choice);
-                FlushPending(finished.Choice, state, output);
+                FlushCall(finished.Choice, state, output);
                 state.Finish = finished.Reason;
                 state.NativeFinish = finished.NativeReason;
                 break;
@@ -99,18 +94,11 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
 
     private void WriteContent(int choice, JsonObject part, IBufferWriter<byte> output)
     {
-        var state = State(choice);
-        FlushPending(choice, state, output);
+        FlushCall(choice, State(choice), output);
         WriteChunk(new JsonArray(Candidate(choice, part)), output);
     }
 
-    /// <summary>Whatever was held back for the choice is complete once something else arrives for it.</summary>
-    private void FlushPending(int choice, ChoiceState state, IBufferWriter<byte> output)
-    {
-        FlushCall(choice, state, output);
-        FlushSignature(choice, state, output);
-    }
-
+    /// <summary>A held-back call is complete once something else arrives for its choice.</summary>
     private void FlushCall(int choice, ChoiceState state, IBufferWriter<byte> output)
     {
         if (state.Call is not { } call) return;
@@ -120,20 +108,13 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
         WriteChunk(new JsonArray(Candidate(choice, part)), output);
     }
 
-    private void FlushSignature(int choice, ChoiceState state, IBufferWriter<byte> output)
-    {
-        if (state.Signature is not { } signature) return;
-        state.Signature = null;
-        WriteChunk(new JsonArray(Candidate(choice, new JsonObject { ["text"] = "", ["thought"] = true, ["thoughtSignature"] = signature })), output);
-    }
-
     private void Complete(IBufferWriter<byte> output)
     {
         if (_choices.Count == 0) State(0);
         var candidates = new JsonArray();
         foreach (var (index, state) in _choices)
         {
-            FlushPending(index, state, output);
+            FlushCall(index, state, output);
             var candidate = Candidate(index, part: null, GeminiMapping.EncodeFinishReason(state.Finish ?? FinishReason.Stop, state.NativeFinish));
             if (state.Grounding is not null) candidate["groundingMetadata"] = state.Grounding;
             candidates.Add(candidate);

@@ -11,6 +11,8 @@ namespace PluginProxy.Formats.OpenAIChat;
 /// missing ids, <c>reasoning</c> instead of <c>reasoning_content</c>, usage-only chunks or usage on the finish chunk,
 /// tool calls whose id/name and argument fragments arrive in separate chunks, parallel calls interleaved by
 /// <c>index</c>, servers that reuse one index for several calls (a new id starts a new call), several choices.
+/// Canonical streams never interleave calls (block-based encoders could not express it), so a call that starts while
+/// the previous call's arguments are not yet complete JSON waits until they are, or until the choice moves on.
 /// An <c>{"error":...}</c> chunk throws <see cref="Abstractions.Upstream.UpstreamException"/>.
 /// </summary>
 internal sealed class ChatStreamDecoder : IStreamDecoder
@@ -49,7 +51,7 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         foreach (var (index, state) in _choices)
         {
             if (state.Finished) continue;
-            state.FlushUnnamedCalls(index, output);
+            state.StartWaitingCalls(index, output, force: true);
             output.Add(new ChoiceFinished(index, state.Calls.Count > 0 ? FinishReason.ToolCalls : FinishReason.Stop));
         }
         output.Add(ResponseCompleted.Instance);
@@ -63,13 +65,30 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         if (JsonRead.AsString(choice["finish_reason"]) is { Length: > 0 } reason && !state.Finished)
         {
             state.Finished = true;
-            state.FlushUnnamedCalls(index, output);
+            state.StartWaitingCalls(index, output, force: true);
             output.Add(new ChoiceFinished(index, ChatWire.FromWireFinishReason(reason), reason));
         }
     }
 
     private static void DecodeDelta(JsonObject delta, int index, ChoiceState state, List<StreamEvent> output)
     {
+        var content = DecodeContent(delta, index);
+        // Content after a waiting call means the calls before it are complete.
+        if (content.Count > 0) state.StartWaitingCalls(index, output, force: true);
+        output.AddRange(content);
+        if (delta["tool_calls"] is JsonArray calls)
+        {
+            for (var i = 0; i < calls.Count; i++)
+            {
+                if (calls[i] is JsonObject call) state.DecodeToolCall(call, i, index, output);
+            }
+        }
+    }
+
+    /// <summary>Everything in a delta except tool calls: reasoning, signatures, text, refusal, images.</summary>
+    private static List<StreamEvent> DecodeContent(JsonObject delta, int index)
+    {
+        var output = new List<StreamEvent>();
         var reasoning = JsonRead.AsString(delta["reasoning_content"]) ?? JsonRead.AsString(delta["reasoning"]);
         if (delta["thinking_blocks"] is JsonArray blocks)
         {
@@ -97,13 +116,6 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         }
         // A refusal is the text the user gets instead of an answer; canonical streams have no separate channel for it.
         if (JsonRead.AsString(delta["refusal"]) is { Length: > 0 } refusal) output.Add(new TextDelta(index, refusal));
-        if (delta["tool_calls"] is JsonArray calls)
-        {
-            for (var i = 0; i < calls.Count; i++)
-            {
-                if (calls[i] is JsonObject call) state.DecodeToolCall(call, i, index, output);
-            }
-        }
         if (delta["images"] is JsonArray images)
         {
             foreach (var image in images)
@@ -112,6 +124,7 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
                     output.Add(new ImageDelta(index, mediaType, data));
             }
         }
+        return output;
     }
 
     private sealed class ChoiceState
@@ -120,6 +133,9 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
 
         /// <summary>Calls in canonical order; the canonical index is the position in this list.</summary>
         public List<ToolCallState> Calls { get; } = [];
+
+        /// <summary>The call started last: its fragments go out as they arrive.</summary>
+        private ToolCallState? _current;
 
         public void DecodeToolCall(JsonObject call, int position, int choice, List<StreamEvent> output)
         {
@@ -133,51 +149,57 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
             }
             state.Id ??= id;
             var function = call["function"] as JsonObject;
-            if (!state.Started && JsonRead.AsString(function?["name"]) is { Length: > 0 } name)
-            {
-                state.Start(choice, name, output);
-            }
+            if (!state.Started && JsonRead.AsString(function?["name"]) is { Length: > 0 } name) state.Name ??= name;
             var fragment = function?["arguments"] switch
             {
                 JsonObject whole => JsonText.Serialize(whole),
                 var node => JsonRead.AsString(node),
             };
             if (!string.IsNullOrEmpty(fragment)) state.AddArguments(choice, fragment, output);
+            StartWaitingCalls(choice, output, force: false);
         }
 
-        /// <summary>A call whose name never arrived still reaches the client with the arguments it had.</summary>
-        public void FlushUnnamedCalls(int choice, List<StreamEvent> output)
+        /// <summary>
+        /// Starts waiting calls in order, each once its name is known and the call before it has complete arguments.
+        /// With <paramref name="force"/> (the choice moved on) all of them start; a call whose name never arrived still
+        /// reaches the client with the arguments it had.
+        /// </summary>
+        public void StartWaitingCalls(int choice, List<StreamEvent> output, bool force)
         {
             foreach (var call in Calls)
             {
-                if (!call.Started) call.Start(choice, "", output);
+                if (call.Started) continue;
+                if (!force && (call.Name is null || _current?.HasCompleteArguments() == false)) return;
+                call.Start(choice, output);
+                _current = call;
             }
         }
     }
 
     private sealed class ToolCallState(int wireIndex, int index)
     {
-        private StringBuilder? _pending;
+        private readonly StringBuilder _arguments = new();
 
         public int WireIndex { get; } = wireIndex;
         public string? Id { get; set; }
+        public string? Name { get; set; }
         public bool Started { get; private set; }
 
-        public void Start(int choice, string name, List<StreamEvent> output)
+        public void Start(int choice, List<StreamEvent> output)
         {
             Started = true;
             Id ??= ChatWire.NewToolCallId();
-            output.Add(new ToolCallStarted(choice, index, Id, name));
-            if (_pending is null) return;
-            output.Add(new ToolCallArgumentsDelta(choice, index, _pending.ToString()));
-            _pending = null;
+            output.Add(new ToolCallStarted(choice, index, Id, Name ?? ""));
+            if (_arguments.Length > 0) output.Add(new ToolCallArgumentsDelta(choice, index, _arguments.ToString()));
         }
 
-        /// <summary>Fragments stream through once the call has started; before its name is known they wait.</summary>
+        /// <summary>Fragments stream through once the call has started; until then they wait.</summary>
         public void AddArguments(int choice, string fragment, List<StreamEvent> output)
         {
+            _arguments.Append(fragment);
             if (Started) output.Add(new ToolCallArgumentsDelta(choice, index, fragment));
-            else (_pending ??= new StringBuilder()).Append(fragment);
         }
+
+        public bool HasCompleteArguments() => JsonText.TryParse(_arguments.ToString()) is JsonObject;
     }
 }

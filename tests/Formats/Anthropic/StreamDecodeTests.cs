@@ -162,6 +162,22 @@ public sealed class StreamDecodeTests
     }
 
     [Fact]
+    public void GroundingOnMessageDelta_ComesBeforeTheFinish()
+    {
+        var events = Decode("""
+            event: message_start
+            data: {"type":"message_start","message":{"id":"msg_4","model":"gemini-2.5-pro","usage":{"input_tokens":5,"output_tokens":1}}}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":3},"grounding_metadata":{"webSearchQueries":["q"]}}
+
+            """);
+
+        Assert.Equal(["GroundingReported", "finished Stop end_turn", "usage in=5 cached=0 created=0 out=3", "completed"], events.Skip(2).Select(Describe));
+        JsonAssert.Equal("""{"webSearchQueries":["q"]}""", events.OfType<GroundingReported>().Single().Metadata);
+    }
+
+    [Fact]
     public void TruncatedStream_CompleteFinishesTheChoice()
     {
         var events = Decode("""

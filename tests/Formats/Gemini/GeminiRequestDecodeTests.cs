@@ -55,8 +55,11 @@ public sealed class GeminiRequestDecodeTests
         var rome = Assert.IsType<ToolCallPart>(model[2]);
         Assert.Equal(("call_get_weather_1", "get_weather"), (paris.Id, paris.Name));
         JsonAssert.Equal("""{"city":"Paris"}""", JsonNode.Parse(paris.Arguments));
-        Assert.Equal("fc-sig-1", paris.Extensions!["gemini.thoughtSignature"]!.GetValue<string>());
+        Assert.Equal(("fc-sig-1", Dialect.Gemini), (paris.Signature, paris.SignatureDialect));
+        Assert.Null(paris.Extensions);
         Assert.Equal("call_get_weather_2", rome.Id);
+        Assert.Null(rome.Signature);
+        Assert.Null(rome.SignatureDialect);
         Assert.Null(rome.Extensions);
 
         var results = request.Messages[2].Parts.Cast<ToolResultPart>().ToList();

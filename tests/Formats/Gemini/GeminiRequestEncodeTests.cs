@@ -103,8 +103,14 @@ public sealed class GeminiRequestEncodeTests
     }
 
     [Fact]
-    public void Sends_back_only_gemini_signed_reasoning_and_folds_call_signatures_onto_the_call()
+    public void Sends_back_only_gemini_signed_reasoning_and_gemini_call_signatures()
     {
+        var signedCall = Call("c1", "run", "{}");
+        signedCall.Signature = "call-sig";
+        signedCall.SignatureDialect = Dialect.Gemini;
+        var foreignCall = Call("c2", "run", "{}");
+        foreignCall.Signature = "not-for-gemini";
+        foreignCall.SignatureDialect = Dialect.Anthropic;
         var request = new ChatRequest
         {
             Messages =
@@ -114,9 +120,8 @@ public sealed class GeminiRequestEncodeTests
                     new ReasoningPart { Text = "plan", Signature = "sig/+=1", SignatureDialect = Dialect.Gemini },
                     new ReasoningPart { Text = "unsigned" },
                     new ReasoningPart { RedactedData = "xyz" },
-                    new ReasoningPart { Text = "", Signature = "call-sig", SignatureDialect = Dialect.Gemini },
-                    Call("c1", "run", "{}"),
-                    Call("c2", "run", "{}")),
+                    signedCall,
+                    foreignCall),
                 new Message(Role.User, Result("c1", "one"), Result("c2", "two")),
             ],
         };
@@ -138,10 +143,11 @@ public sealed class GeminiRequestEncodeTests
     }
 
     [Fact]
-    public void Keeps_call_signatures_from_extensions_and_tool_result_images_as_sibling_parts()
+    public void Keeps_call_signatures_and_tool_result_images_as_sibling_parts()
     {
         var signed = Call("c1", "screenshot", "{}");
-        signed.Extensions = new JsonObject { ["gemini.thoughtSignature"] = "real-sig" };
+        signed.Signature = "real-sig";
+        signed.SignatureDialect = Dialect.Gemini;
         var result = new ToolResultPart
         {
             ToolCallId = "c1",

@@ -49,7 +49,8 @@ public sealed class GeminiResponseTests
         var call = Assert.IsType<ToolCallPart>(choice.Parts[2]);
         Assert.StartsWith("call_", call.Id);
         Assert.Equal("get_weather", call.Name);
-        Assert.Equal("call-sig", call.Extensions!["gemini.thoughtSignature"]!.GetValue<string>());
+        Assert.Equal(("call-sig", Dialect.Gemini), (call.Signature, call.SignatureDialect));
+        Assert.Null(call.Extensions);
         var image = Assert.IsType<ImagePart>(choice.Parts[3]);
         Assert.Equal(("image/png", "iVBOR"), (image.MediaType, image.Data));
         Assert.Equal(FinishReason.ToolCalls, choice.FinishReason);

@@ -68,7 +68,7 @@ public sealed class GeminiStreamEncodeTests
     }
 
     [Fact]
-    public void Gemini_signatures_go_on_the_following_call_or_on_their_own_thought_part()
+    public void Gemini_signatures_go_on_their_call_or_on_their_own_thought_part()
     {
         var text = StreamHarness.Encode(Encoder(),
         [
@@ -76,9 +76,9 @@ public sealed class GeminiStreamEncodeTests
             new ReasoningDelta(0, "think"),
             new ReasoningSignature(0, "thought-sig", Dialect.Gemini),
             new TextDelta(0, "ok"),
-            new ReasoningSignature(0, "call-sig", Dialect.Gemini),
-            new ToolCallStarted(0, 0, "c1", "f"),
+            new ToolCallStarted(0, 0, "c1", "f", "call-sig", Dialect.Gemini),
             new ToolCallArgumentsDelta(0, 0, "{\"x\":1}"),
+            new ToolCallStarted(0, 1, "c2", "g", "foreign-sig", Dialect.Anthropic),
             new ChoiceFinished(0, FinishReason.ToolCalls, "STOP"),
             ResponseCompleted.Instance,
         ]);
@@ -92,6 +92,7 @@ public sealed class GeminiStreamEncodeTests
             """{"text":"","thought":true,"thoughtSignature":"thought-sig"}""",
             """{"text":"ok"}""",
             """{"functionCall":{"name":"f","args":{"x":1},"id":"c1"},"thoughtSignature":"call-sig"}""",
+            """{"functionCall":{"name":"g","args":{},"id":"c2"}}""",
         ], parts);
     }
 

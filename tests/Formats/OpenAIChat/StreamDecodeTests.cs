@@ -40,11 +40,12 @@ public class StreamDecodeTests
         [
             "started chatcmpl-A1 gpt-4.1-2025-04-14 1735689600",
             "text 0 Checking both.",
+            // Interleaved calls are serialised: Rome waits until Paris's arguments are complete.
             "call 0 0 call_paris get_weather",
             "args 0 0 {\"city\":",
+            "args 0 0 \"Paris\"}",
             "call 0 1 call_rome get_weather",
             "args 0 1 {\"city\":",
-            "args 0 0 \"Paris\"}",
             "args 0 1 \"Rome\"}",
             "finish 0 ToolCalls tool_calls",
             "usage in=82 out=40 cached=64 reasoning=0 total=122",
@@ -126,6 +127,40 @@ public class StreamDecodeTests
             "call 0 1 call_2 second",
             "args 0 1 {\"b\":2}",
             "finish 0 Stop stop",
+            "completed",
+        ], Decode(sse));
+    }
+
+    [Fact]
+    public void ACallWaitingBehindIncompleteArgumentsStartsWhenTheChoiceMovesOn()
+    {
+        // The first call's arguments never become valid JSON: the second call waits until text (or the finish) arrives.
+        const string sse = """
+            data: {"id":"w","model":"m","created":1,"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","function":{"name":"f","arguments":"{\"a\":"}}]}}]}
+
+            data: {"id":"w","model":"m","created":1,"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"c2","function":{"name":"g","arguments":"{}"}}]}}]}
+
+            data: {"id":"w","model":"m","created":1,"choices":[{"index":0,"delta":{"content":"done"}}]}
+
+            data: {"id":"w","model":"m","created":1,"choices":[{"index":0,"delta":{"tool_calls":[{"index":2,"id":"c3","function":{"name":"h","arguments":"{\"b\":"}}]}}]}
+
+            data: {"id":"w","model":"m","created":1,"choices":[{"index":0,"delta":{"tool_calls":[{"index":3,"id":"c4","function":{"name":"k","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}
+
+            """;
+
+        Assert.Equal(
+        [
+            "started w m 1",
+            "call 0 0 c1 f",
+            "args 0 0 {\"a\":",
+            "call 0 1 c2 g",
+            "args 0 1 {}",
+            "text 0 done",
+            "call 0 2 c3 h",
+            "args 0 2 {\"b\":",
+            "call 0 3 c4 k",
+            "args 0 3 {}",
+            "finish 0 ToolCalls tool_calls",
             "completed",
         ], Decode(sse));
     }
