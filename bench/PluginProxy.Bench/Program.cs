@@ -1,3 +1,5 @@
 using BenchmarkDotNet.Running;
+using PluginProxy.Bench.Scheduling;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Every benchmark class in this assembly; pick with --filter.
+BenchmarkSwitcher.FromAssembly(typeof(SchedulerBench).Assembly).Run(args);
