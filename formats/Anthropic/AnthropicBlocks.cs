@@ -256,22 +256,3 @@ internal static class AnthropicBlocks
     private static JsonObject Base64Source(string mediaType, string data) =>
         new() { ["type"] = "base64", ["media_type"] = mediaType, ["data"] = data };
 }
-
-/// <summary>Base64 <c>data:&lt;media type&gt;;base64,&lt;payload&gt;</c> URLs.</summary>
-internal static class DataUrl
-{
-    public static bool TryParse(string url, out string mediaType, out string data)
-    {
-        mediaType = "";
-        data = "";
-        if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)) return false;
-        var comma = url.IndexOf(',');
-        if (comma < 0) return false;
-        var header = url[5..comma];
-        if (!header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase)) return false;
-        mediaType = header[..header.IndexOf(';')];
-        if (mediaType.Length == 0) mediaType = "application/octet-stream";
-        data = url[(comma + 1)..];
-        return true;
-    }
-}

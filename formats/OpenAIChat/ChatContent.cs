@@ -68,7 +68,7 @@ internal static class ChatContent
         var url = image is null ? JsonRead.OptionalString(node, field) : JsonRead.OptionalString(image["url"], field + ".url");
         if (string.IsNullOrEmpty(url)) throw new RequestFormatException($"'{field}.url' is required");
         var part = new ImagePart { Detail = image is null ? null : JsonRead.OptionalString(image["detail"], field + ".detail") };
-        if (ChatWire.TryParseDataUrl(url, out var mediaType, out var data))
+        if (DataUrl.TryParse(url, out var mediaType, out var data))
         {
             part.MediaType = mediaType;
             part.Data = data;
@@ -98,7 +98,7 @@ internal static class ChatContent
         var fileId = JsonRead.OptionalString(file["file_id"], field + ".file_id");
         if (fileData is null && fileId is null) throw new RequestFormatException($"'{field}' needs 'file_data' or 'file_id'");
         var part = new DocumentPart { Title = JsonRead.OptionalString(file["filename"], field + ".filename") };
-        if (fileData is not null && ChatWire.TryParseDataUrl(fileData, out var mediaType, out var data))
+        if (fileData is not null && DataUrl.TryParse(fileData, out var mediaType, out var data))
         {
             part.MediaType = mediaType;
             part.Data = data;
@@ -161,7 +161,7 @@ internal static class ChatContent
 
     private static JsonObject? EncodeImage(ImagePart image)
     {
-        var url = image.Data is not null ? ChatWire.DataUrl(image.MediaType, image.Data) : image.Url;
+        var url = image.Data is not null ? DataUrl.Build(image.MediaType, image.Data) : image.Url;
         if (url is null) return null;
         var imageUrl = new JsonObject { ["url"] = url };
         if (image.Detail is not null) imageUrl["detail"] = image.Detail;
@@ -190,7 +190,7 @@ internal static class ChatContent
             var file = new JsonObject();
             if (document.Title is not null) file["filename"] = document.Title;
             // Without a media type the payload goes out as the raw base64 the client sent.
-            if (document.Data is not null) file["file_data"] = document.MediaType is null ? document.Data : ChatWire.DataUrl(document.MediaType, document.Data);
+            if (document.Data is not null) file["file_data"] = document.MediaType is null ? document.Data : DataUrl.Build(document.MediaType, document.Data);
             if (fileId is not null) file["file_id"] = fileId;
             return new JsonObject { ["type"] = "file", ["file"] = file };
         }

@@ -103,7 +103,7 @@ internal static class ChatResponseDecoder
         return parts;
     }
 
-    public static ImagePart ImageFromUrl(string url) => ChatWire.TryParseDataUrl(url, out var mediaType, out var data)
+    public static ImagePart ImageFromUrl(string url) => DataUrl.TryParse(url, out var mediaType, out var data)
         ? new ImagePart { MediaType = mediaType, Data = data }
         : new ImagePart { Url = url };
 

@@ -54,7 +54,7 @@ internal static class ChatResponseEncoder
                         ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = call.Arguments },
                     });
                     break;
-                case ImagePart image when (image.Data is not null ? ChatWire.DataUrl(image.MediaType, image.Data) : image.Url) is { } url:
+                case ImagePart image when (image.Data is not null ? DataUrl.Build(image.MediaType, image.Data) : image.Url) is { } url:
                     images.Add(new JsonObject { ["type"] = "image_url", ["image_url"] = new JsonObject { ["url"] = url } });
                     break;
                 case NativePart { Dialect: Dialect.OpenAIChat, Json: JsonObject fields } when !fields.ContainsKey("type"):

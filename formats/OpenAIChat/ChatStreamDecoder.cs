@@ -120,7 +120,7 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         {
             foreach (var image in images)
             {
-                if (JsonRead.AsString(image?["image_url"]?["url"]) is { } url && ChatWire.TryParseDataUrl(url, out var mediaType, out var data))
+                if (JsonRead.AsString(image?["image_url"]?["url"]) is { } url && DataUrl.TryParse(url, out var mediaType, out var data))
                     output.Add(new ImageDelta(index, mediaType, data));
             }
         }

@@ -151,7 +151,7 @@ internal sealed class ChatStreamEncoder(ChatRequest request) : IStreamEncoder
         json.WriteNumber("index", state.Images++);
         json.WriteString("type", "image_url");
         json.WriteStartObject("image_url");
-        json.WriteString("url", ChatWire.DataUrl(image.MediaType, image.Data));
+        json.WriteString("url", DataUrl.Build(image.MediaType, image.Data));
         json.WriteEndObject();
         json.WriteEndObject();
         json.WriteEndArray();

@@ -104,19 +104,4 @@ internal static class ChatWire
     public static string NewToolCallId() => "call_" + Guid.NewGuid().ToString("N")[..24];
 
     public static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-
-    /// <summary>Splits <c>data:&lt;media type&gt;;base64,&lt;payload&gt;</c>; false for other URLs.</summary>
-    public static bool TryParseDataUrl(string url, out string mediaType, out string data)
-    {
-        mediaType = data = "";
-        if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)) return false;
-        var marker = url.IndexOf(";base64,", StringComparison.OrdinalIgnoreCase);
-        if (marker < 0) return false;
-        mediaType = url[5..marker];
-        data = url[(marker + 8)..];
-        return true;
-    }
-
-    public static string DataUrl(string? mediaType, string data) =>
-        $"data:{(string.IsNullOrEmpty(mediaType) ? "application/octet-stream" : mediaType)};base64,{data}";
 }

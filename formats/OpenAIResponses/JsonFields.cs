@@ -75,23 +75,3 @@ internal static class Lenient
     public static IEnumerable<JsonObject> Objects(JsonNode? node) =>
         node is JsonArray array ? array.OfType<JsonObject>() : [];
 }
-
-/// <summary><c>data:&lt;media type&gt;;base64,&lt;payload&gt;</c> URLs, the way OpenAI carries inline images and files.</summary>
-internal static class DataUrl
-{
-    public static bool TryParse(string url, out string mediaType, out string data)
-    {
-        mediaType = "";
-        data = "";
-        if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)) return false;
-        var comma = url.IndexOf(',');
-        if (comma < 0) return false;
-        var header = url[5..comma];
-        const string base64Marker = ";base64";
-        mediaType = header.EndsWith(base64Marker, StringComparison.OrdinalIgnoreCase) ? header[..^base64Marker.Length] : header;
-        data = url[(comma + 1)..];
-        return true;
-    }
-
-    public static string Build(string mediaType, string data) => $"data:{mediaType};base64,{data}";
-}
