@@ -194,6 +194,33 @@ public sealed class AccountRotationTests
     }
 
     [Fact]
+    public async Task Request_retry_waits_for_a_cooldown_within_max_retry_interval_and_then_succeeds()
+    {
+        await using var accounts = await StartAsync(1, "request-retry: 1\nmax-retry-interval: 5\n");
+        var only = accounts.KeysById[0];
+        var answers = 0;
+        accounts.Overrides[(only, "up-m")] = () => Interlocked.Increment(ref answers) == 1 ? Quota(1) : ChatReply.Text("after the wait");
+
+        var result = await accounts.AskAsync();
+
+        Assert.Equal(200, result.Status);
+        Assert.Equal("after the wait", Answer(result.Body));
+        Assert.Equal(2, accounts.KeysSeen("up-m").Count);
+    }
+
+    [Fact]
+    public async Task A_cooldown_longer_than_max_retry_interval_is_not_waited_for()
+    {
+        await using var accounts = await StartAsync(1, "request-retry: 3\nmax-retry-interval: 5\n");
+        accounts.Overrides[(accounts.KeysById[0], "up-m")] = () => Quota(60);
+
+        var result = await accounts.AskAsync();
+
+        Assert.Equal(429, result.Status);
+        Assert.Single(accounts.KeysSeen("up-m"));
+    }
+
+    [Fact]
     public async Task A_config_reload_that_does_not_touch_an_account_leaves_its_cooldown()
     {
         var extra = "routing:\n  strategy: fill-first\n";

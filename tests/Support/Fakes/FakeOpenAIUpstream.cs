@@ -94,6 +94,7 @@ internal sealed class ChatReply : FakeReply
     private string? _finishReason;
     private FakeUsage? _usage = new(11, 7);
     private TimeSpan _delay;
+    private Task? _hold;
     private int _failAfter = -1;
     private MidStreamFailure _failure;
     private Task? _failWhen;
@@ -149,6 +150,13 @@ internal sealed class ChatReply : FakeReply
         return this;
     }
 
+    /// <summary>Holds a non-streaming answer back until <paramref name="until"/> completes.</summary>
+    public ChatReply HeldUntil(Task until)
+    {
+        _hold = until;
+        return this;
+    }
+
     /// <summary>Pauses between stream chunks.</summary>
     public ChatReply WithChunkDelay(TimeSpan delay)
     {
@@ -191,7 +199,13 @@ internal sealed class ChatReply : FakeReply
             }
             return Sse(chunks, _delay, end, _failWhen, _pause).WriteAsync(http, request);
         }
-        return Json(Completion(model)).WriteAsync(http, request);
+        return _hold is null ? Json(Completion(model)).WriteAsync(http, request) : WriteHeldAsync(http, request, model);
+    }
+
+    private async Task WriteHeldAsync(HttpContext http, RecordedRequest request, string model)
+    {
+        await _hold!;
+        await Json(Completion(model)).WriteAsync(http, request);
     }
 
     /// <summary>The non-streaming body.</summary>
