@@ -38,7 +38,13 @@ public static partial class FailureClassifier
     /// Reset time from, in order: the <c>Retry-After</c> header, Google <c>RetryInfo.retryDelay</c>,
     /// <c>ErrorInfo.metadata.quotaResetDelay</c>, and "reset after Ns"-style text in the message.
     /// </summary>
-    public static TimeSpan? RetryAfter(HttpResponseHeaders? headers, string? body, TimeProvider clock)
+    /// <summary>Reset times beyond this are treated as this: nonsense values must not overflow date arithmetic.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromDays(30);
+
+    public static TimeSpan? RetryAfter(HttpResponseHeaders? headers, string? body, TimeProvider clock) =>
+        ParseRetryAfter(headers, body, clock) is { } wait ? (wait > MaxRetryAfter ? MaxRetryAfter : wait) : null;
+
+    private static TimeSpan? ParseRetryAfter(HttpResponseHeaders? headers, string? body, TimeProvider clock)
     {
         if (headers?.RetryAfter is { } header)
         {
@@ -75,7 +81,7 @@ public static partial class FailureClassifier
             // Not JSON: fall through to the message text.
         }
         var match = AfterSeconds().Match(body);
-        return match.Success ? TimeSpan.FromSeconds(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)) : null;
+        return match.Success ? Seconds(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)) : null;
     }
 
     /// <summary>Parses Go-style durations (<c>1h2m3.5s</c>, <c>0.84s</c>, <c>250ms</c>).</summary>
@@ -87,15 +93,16 @@ public static partial class FailureClassifier
         foreach (Match m in DurationPart().Matches(text.Trim()))
         {
             var value = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            total += m.Groups[2].Value switch
+            var seconds = m.Groups[2].Value switch
             {
-                "h" => TimeSpan.FromHours(value),
-                "m" => TimeSpan.FromMinutes(value),
-                "ms" => TimeSpan.FromMilliseconds(value),
-                "us" or "µs" => TimeSpan.FromMicroseconds(value),
-                "ns" => TimeSpan.FromTicks((long)(value / 100)),
-                _ => TimeSpan.FromSeconds(value),
+                "h" => value * 3600,
+                "m" => value * 60,
+                "ms" => value / 1e3,
+                "us" or "µs" => value / 1e6,
+                "ns" => value / 1e9,
+                _ => value,
             };
+            total = Seconds(Math.Min(total.TotalSeconds + seconds, MaxRetryAfter.TotalSeconds));
             any = true;
         }
         return any ? total : null;
@@ -124,6 +131,8 @@ public static partial class FailureClassifier
     }
 
     private static TimeSpan Max(TimeSpan value) => value < TimeSpan.Zero ? TimeSpan.Zero : value;
+
+    private static TimeSpan Seconds(double seconds) => TimeSpan.FromSeconds(Math.Clamp(seconds, 0, MaxRetryAfter.TotalSeconds));
 
     [GeneratedRegex(@"after\s+(\d+(?:\.\d+)?)\s*s", RegexOptions.IgnoreCase)]
     private static partial Regex AfterSeconds();

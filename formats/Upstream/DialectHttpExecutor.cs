@@ -85,8 +85,16 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in response.Headers)
             if (RelayedHeaders.Contains(name)) headers[name] = string.Join(",", values);
-        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        return new NativeResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body, headers, response);
+        try
+        {
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return new NativeResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body, headers, response);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
     }
 
     // Rate-limit and request-id headers are useful to clients; hop-by-hop and auth-related ones are not relayed.

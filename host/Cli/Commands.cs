@@ -5,6 +5,7 @@ using Serilog;
 using PluginProxy.Abstractions.Plugins;
 using PluginProxy.Host.Config;
 using PluginProxy.Host.Credentials;
+using PluginProxy.Host.Logging;
 using PluginProxy.Host.Plugins;
 using PluginProxy.Host.Security;
 using PluginProxy.Host.Server;
@@ -174,10 +175,12 @@ public static class Commands
     private sealed class Tooling : IDisposable
     {
         private readonly ILoggerFactory _loggers;
+        private readonly LogSetup _logs;
 
-        private Tooling(ILoggerFactory loggers, PluginRuntime plugins, CredentialStore credentials, SecretRedactor redactor)
+        private Tooling(ILoggerFactory loggers, LogSetup logs, PluginRuntime plugins, CredentialStore credentials, SecretRedactor redactor)
         {
             _loggers = loggers;
+            _logs = logs;
             Plugins = plugins;
             Credentials = credentials;
             Redactor = redactor;
@@ -191,13 +194,14 @@ public static class Commands
         public static Tooling Create(LoadedConfig config)
         {
             var redactor = new SecretRedactor();
-            var logger = new LoggerConfiguration().MinimumLevel.Warning().WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose).CreateLogger();
-            var loggers = LoggerFactory.Create(b => b.AddSerilog(logger, dispose: true));
+            var logs = new LogSetup(redactor); // the same redacting pipeline as the server
+            logs.Apply(config);
+            var loggers = LoggerFactory.Create(b => b.AddSerilog(logs.Logger).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning));
             var plugins = new PluginRuntime(ProxyServer.ResolvePluginsFolder(null, config), config.Config.Plugins.Include, config.Config.Plugins.Exclude, loggers.CreateLogger<PluginRuntime>());
             plugins.Start(watch: false);
             var credentials = new CredentialStore(new ConfigStore(config), loggers.CreateLogger<CredentialStore>());
             redactor.Update(config.Config, credentials.Current);
-            return new Tooling(loggers, plugins, credentials, redactor);
+            return new Tooling(loggers, logs, plugins, credentials, redactor);
         }
 
         public void Dispose()
@@ -206,6 +210,7 @@ public static class Commands
             Credentials.Dispose();
             Plugins.Dispose();
             _loggers.Dispose();
+            _logs.Dispose();
         }
     }
 }

@@ -41,7 +41,10 @@ public static class ConfigLoader
         .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Reads the file at <paramref name="path"/>; throws <see cref="ConfigException"/> when it does not parse or validate.</summary>
-    public static LoadedConfig LoadFile(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="boundHost">On a reload, the address the server actually listens on (host changes need a restart), so
+    /// the open-bind rule is checked against it rather than against the file's <c>host</c>.</param>
+    public static LoadedConfig LoadFile(string path, string? boundHost = null)
     {
         byte[] bytes;
         try
@@ -52,13 +55,13 @@ public static class ConfigLoader
         {
             throw new ConfigException($"cannot read {path}: {e.Message}", e);
         }
-        return Parse(Encoding.UTF8.GetString(bytes), path, Hash(bytes));
+        return Parse(Encoding.UTF8.GetString(bytes), path, Hash(bytes), boundHost);
     }
 
     /// <summary>The safe defaults used when no config file exists: loopback bind, no keys.</summary>
     public static LoadedConfig Defaults() => new(new ProxyConfig { Host = "127.0.0.1" }, null, "", []);
 
-    public static LoadedConfig Parse(string yaml, string? path = null, string? hash = null)
+    public static LoadedConfig Parse(string yaml, string? path = null, string? hash = null, string? boundHost = null)
     {
         ProxyConfig config;
         YamlMappingNode? root;
@@ -72,7 +75,9 @@ public static class ConfigLoader
             throw new ConfigException($"{path ?? "config"}: line {e.Start.Line}, column {e.Start.Column}: {Describe(e)}", e);
         }
         var source = path ?? "config";
-        Validate(config, source);
+        // A blank "- " entry reads as null; blanks are never keys.
+        config.ApiKeys.RemoveAll(string.IsNullOrWhiteSpace);
+        Validate(config, source, boundHost ?? BindHost(config));
         PayloadRules payload;
         try
         {
@@ -99,14 +104,15 @@ public static class ConfigLoader
         var h => h,
     };
 
-    private static void Validate(ProxyConfig config, string source)
+    private static void Validate(ProxyConfig config, string source, string bind)
     {
         if (config.Port is < 0 or > 65535)
             throw new ConfigException($"{source}: port {config.Port} is not between 0 and 65535");
-        var bind = BindHost(config);
-        if (!IsLoopback(bind) && !config.ApiKeys.Any(k => !string.IsNullOrWhiteSpace(k)))
+        // Both the address in use and the file's own host count: the first matters now, the second at the next start.
+        var open = new[] { bind, BindHost(config) }.FirstOrDefault(h => !IsLoopback(h));
+        if (open is not null && config.ApiKeys.Count == 0)
             throw new ConfigException(
-                $"{source}: the server is bound to '{bind}', which is reachable from other machines, but api-keys is empty. " +
+                $"{source}: the server is bound to '{open}', which is reachable from other machines, but api-keys is empty. " +
                 "Add at least one client key under api-keys, or bind to 127.0.0.1.");
         if (config.Tls.Enable && (string.IsNullOrWhiteSpace(config.Tls.Cert) || string.IsNullOrWhiteSpace(config.Tls.Key)))
             throw new ConfigException($"{source}: tls.enable is true but tls.cert or tls.key is empty");

@@ -8,6 +8,9 @@ public sealed class ConfigStore(LoadedConfig initial)
 {
     private LoadedConfig _current = initial;
 
+    /// <summary>The address the server listens on. Fixed at start: host changes need a restart.</summary>
+    public string BoundHost { get; } = ConfigLoader.BindHost(initial.Config);
+
     public LoadedConfig Current => Volatile.Read(ref _current);
 
     public ProxyConfig Config => Current.Config;

@@ -35,7 +35,7 @@ internal sealed partial class ConfigWatcher : IDisposable
         {
             bytes = File.ReadAllBytes(_path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             LogRejected(_path, e.Message);
             return Task.CompletedTask;
@@ -47,7 +47,7 @@ internal sealed partial class ConfigWatcher : IDisposable
         LoadedConfig next;
         try
         {
-            next = ConfigLoader.Parse(System.Text.Encoding.UTF8.GetString(bytes), _path, hash);
+            next = ConfigLoader.Parse(System.Text.Encoding.UTF8.GetString(bytes), _path, hash, _store.BoundHost);
         }
         catch (ConfigException e)
         {
@@ -65,8 +65,10 @@ internal sealed partial class ConfigWatcher : IDisposable
     {
         if (ConfigLoader.BindHost(old) != ConfigLoader.BindHost(next) || old.Port != next.Port || old.Tls.Enable != next.Tls.Enable)
             LogNeedsRestart("host, port and tls");
-        if (old.Plugins.Folder != next.Plugins.Folder)
-            LogNeedsRestart("plugins.folder");
+        if (old.Plugins.Folder != next.Plugins.Folder || !old.Plugins.Include.SequenceEqual(next.Plugins.Include) || !old.Plugins.Exclude.SequenceEqual(next.Plugins.Exclude))
+            LogNeedsRestart("plugins.folder, plugins.include and plugins.exclude");
+        if (old.AuthDir != next.AuthDir)
+            LogNeedsRestart("auth-dir");
     }
 
     public void Dispose() => _watcher.Dispose();

@@ -6,7 +6,12 @@ internal static class AtomicFile
     public static async Task WriteAsync(string path, byte[] content, CancellationToken cancellationToken = default)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
+        if (!Directory.Exists(directory))
+        {
+            // Credential folders are the owner's alone (a `login` before the first server start creates it here).
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+            else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         // A dot-name that does not end in .json, so the credential watcher never picks the temp file up.
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try

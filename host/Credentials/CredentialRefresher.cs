@@ -1,30 +1,38 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions.Credentials;
-using PluginProxy.Abstractions.Plugins;
+using PluginProxy.Host.Plugins;
 
 namespace PluginProxy.Host.Credentials;
 
 /// <summary>
 /// Refreshes a credential's tokens through its provider's authenticator, at most one refresh per credential at a time,
-/// and writes the result atomically. The new file content clears the credential's cooldowns (see Scheduler).
+/// and writes the result atomically; the new file content clears the credential's cooldowns (see Scheduler). A refresh
+/// asked for with tokens that are no longer current is skipped: they were already replaced, and refreshing again would
+/// spend a rotated refresh token.
 /// </summary>
-public sealed partial class CredentialRefresher(CredentialStore store, ILogger<CredentialRefresher> logger)
+public sealed partial class CredentialRefresher(CredentialStore store, PluginRuntime plugins, ILogger<CredentialRefresher> logger)
 {
-    private readonly ConcurrentDictionary<string, Task<bool>> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<bool>>> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>Starts a refresh unless one is running; returns the (shared) task, true when new tokens were saved.</summary>
-    public Task<bool> RefreshAsync(CredentialRecord credential, IAuthenticator authenticator, HttpClient http)
+    public Task<bool> RefreshAsync(CredentialRecord credential, HttpClient http)
     {
         if (credential.Source != CredentialSource.File || credential.FilePath is null) return Task.FromResult(false);
-        return _inFlight.GetOrAdd(credential.Id, _ => RunAsync(credential, authenticator, http));
+        Lazy<Task<bool>>? mine = null;
+        mine = new Lazy<Task<bool>>(() => RunAsync(credential, http, () => _inFlight.TryRemove(KeyValuePair.Create(credential.Id, mine!))));
+        return _inFlight.GetOrAdd(credential.Id, mine).Value;
     }
 
-    private async Task<bool> RunAsync(CredentialRecord credential, IAuthenticator authenticator, HttpClient http)
+    private async Task<bool> RunAsync(CredentialRecord credential, HttpClient http, Action done)
     {
         await Task.Yield(); // leave GetOrAdd before doing work
         try
         {
+            if (!IsCurrent(credential)) return false;
+            // The refresh runs beyond the request that asked for it, so it holds its own lease on the plugin it calls.
+            using var lease = plugins.Acquire();
+            if (lease.Set.ProviderFor(credential.Type)?.Authenticator is not { } authenticator) return false;
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             var content = await authenticator.RefreshAsync(credential, http, timeout.Token).ConfigureAwait(false);
             await store.WriteAsync(Path.GetFileName(credential.FilePath!), content, timeout.Token).ConfigureAwait(false);
@@ -39,9 +47,15 @@ public sealed partial class CredentialRefresher(CredentialStore store, ILogger<C
         }
         finally
         {
-            _inFlight.TryRemove(credential.Id, out _);
+            done();
         }
     }
+
+    /// <summary>True when the store still holds exactly these tokens for the credential.</summary>
+    public bool IsCurrent(CredentialRecord credential) =>
+        store.Current.ById.TryGetValue(credential.Id, out var current)
+        && current.Metadata.ValueKind == credential.Metadata.ValueKind
+        && (current.Metadata.ValueKind == System.Text.Json.JsonValueKind.Undefined || current.Metadata.GetRawText() == credential.Metadata.GetRawText());
 
     [LoggerMessage(LogLevel.Information, "Refreshed the tokens of {Credential}")]
     private partial void LogRefreshed(string credential);

@@ -135,8 +135,9 @@ public sealed partial class CredentialStore : IDisposable
         {
             return Remove(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // One unreadable file (wrong owner, mid-replace) must not stop the others or the server.
             LogUnreadable(Path.GetFileName(path), e.GetType().Name);
             return false;
         }

@@ -17,15 +17,16 @@ public readonly record struct ModelName(string Base, ReasoningSuffix? Suffix)
         if (open <= 0 || !model.EndsWith(')')) return new ModelName(model, null);
         var raw = model[(open + 1)..^1].Trim();
         var name = model[..open];
+        if (raw.Length == 0) return new ModelName(name, null); // "m()": a suffix with nothing in it
         ReasoningSuffix? suffix = raw.ToLowerInvariant() switch
         {
-            "" => null,
             "none" => new ReasoningSuffix("none", 0),
             "auto" or "-1" => new ReasoningSuffix("auto", -1),
             var level when Levels.Contains(level) => new ReasoningSuffix(level, null),
             _ when int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var budget) => budget == 0 ? new ReasoningSuffix("none", 0) : new ReasoningSuffix(null, budget),
-            _ => null, // an unknown suffix is ignored, as in CLIProxyAPI
+            _ => null,
         };
-        return new ModelName(name, suffix is null ? null : suffix with { Raw = raw });
+        // Not a thinking suffix ("kimi(free)"): the parentheses are part of the model's name.
+        return suffix is null ? new ModelName(model, null) : new ModelName(name, suffix with { Raw = raw });
     }
 }

@@ -25,8 +25,10 @@ public sealed class RegistrySnapshot
         Revision = revision;
         Routes = routes.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray(), StringComparer.Ordinal);
         // Clients are loose about case ("GPT-5"); an exact id wins, otherwise the first id equal ignoring case.
-        RoutesIgnoringCase = routes.GroupBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase)
-            .ToFrozenDictionary(g => g.Key, g => g.OrderBy(kv => kv.Key, StringComparer.Ordinal).First().Value.ToImmutableArray(), StringComparer.OrdinalIgnoreCase);
+        var byLowerCase = routes.GroupBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase)
+            .Select(g => g.OrderBy(kv => kv.Key, StringComparer.Ordinal).First()).ToList();
+        RoutesIgnoringCase = byLowerCase.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray(), StringComparer.OrdinalIgnoreCase);
+        IdIgnoringCase = byLowerCase.ToFrozenDictionary(kv => kv.Key, kv => kv.Key, StringComparer.OrdinalIgnoreCase);
         Models = models;
     }
 
@@ -37,11 +39,20 @@ public sealed class RegistrySnapshot
 
     private FrozenDictionary<string, ImmutableArray<ModelRoute>> RoutesIgnoringCase { get; }
 
+    private FrozenDictionary<string, string> IdIgnoringCase { get; }
+
     /// <summary>Every servable model, sorted by id.</summary>
     public ImmutableArray<ListedModel> Models { get; }
 
-    public ImmutableArray<ModelRoute> RoutesFor(string model) =>
-        Routes.TryGetValue(model, out var exact) ? exact : RoutesIgnoringCase.GetValueOrDefault(model, []);
+    public ImmutableArray<ModelRoute> RoutesFor(string model) => Resolve(model).Routes;
+
+    /// <summary>The registered id a requested model resolves to (exact, else ignoring case) and its routes; empty routes when none.</summary>
+    public (string Id, ImmutableArray<ModelRoute> Routes) Resolve(string model)
+    {
+        if (Routes.TryGetValue(model, out var exact)) return (model, exact);
+        if (RoutesIgnoringCase.TryGetValue(model, out var routes)) return (IdIgnoringCase[model], routes);
+        return (model, []);
+    }
 }
 
 /// <summary>
@@ -58,16 +69,18 @@ public sealed class ModelRegistry
 
     public RegistrySnapshot Current => Volatile.Read(ref _current);
 
-    public void Rebuild(CredentialSnapshot credentials, PluginSet plugins, ProxyConfig config)
+    /// <summary>Rebuilds from the stores' current values, read inside the lock so a racing rebuild never publishes stale inputs.</summary>
+    public void Rebuild(CredentialStore credentialStore, PluginRuntime pluginRuntime, ConfigStore configStore)
     {
         lock (_rebuildGate)
         {
+            var (credentials, plugins, config) = (credentialStore.Current, pluginRuntime.Current, configStore.Config);
             var routes = new Dictionary<string, List<ModelRoute>>(StringComparer.Ordinal);
             var listed = new Dictionary<string, (ListedModel Model, SortedSet<string> Providers)>(StringComparer.Ordinal);
             foreach (var credential in credentials.All)
             {
                 if (credential.Disabled || plugins.ProviderFor(credential.Type) is not { } provider) continue;
-                foreach (var (clientId, upstream, info) in ModelsOf(credential, provider, config))
+                foreach (var (clientId, upstream, info) in ModelsOf(credential, plugins.CatalogOf(provider), config))
                 {
                     foreach (var id in ClientIds(credential.Prefix, clientId, config.ForceModelPrefix))
                     {
@@ -87,9 +100,8 @@ public sealed class ModelRegistry
     }
 
     /// <summary>(client id, upstream name, catalog entry) for one credential, after exclusions and OAuth aliases.</summary>
-    internal static IEnumerable<(string ClientId, string Upstream, ModelInfo? Info)> ModelsOf(CredentialRecord credential, IProviderPlugin provider, ProxyConfig config)
+    internal static IEnumerable<(string ClientId, string Upstream, ModelInfo? Info)> ModelsOf(CredentialRecord credential, IReadOnlyList<ModelInfo> catalog, ProxyConfig config)
     {
-        var catalog = provider.Models;
         var models = credential.Models.Count > 0
             ? credential.Models.Select(m => (m.Alias, m.Name, catalog.FirstOrDefault(c => string.Equals(c.Id, m.Name, StringComparison.OrdinalIgnoreCase))))
             : catalog.Select(m => (m.Id, m.Id, (ModelInfo?)m));
@@ -126,8 +138,7 @@ public sealed class ModelRegistry
     private static T? LookupIgnoringCase<T>(Dictionary<string, T> map, string key) where T : class =>
         map.TryGetValue(key, out var exact) ? exact : map.FirstOrDefault(kv => string.Equals(kv.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
 
-    // Copies plugin-provided data into host-owned objects: collections a plugin built (even a collection
-    // expression) can be types from the plugin's assembly and would keep its context alive.
+    // The catalog is the host's copy made at load time (PluginSet.CatalogOf), so nothing here references plugin objects.
     private static ListedModel ToListed(string id, ModelInfo? info, CredentialRecord credential) => new(
         id,
         string.IsNullOrEmpty(info?.OwnedBy) ? credential.Provider : info.OwnedBy,
@@ -136,6 +147,6 @@ public sealed class ModelRegistry
         info?.Description,
         info?.InputTokenLimit,
         info?.OutputTokenLimit,
-        info?.Thinking is { } t ? t with { Levels = [.. t.Levels] } : null,
+        info?.Thinking,
         []);
 }

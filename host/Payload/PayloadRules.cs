@@ -53,17 +53,13 @@ public sealed class PayloadRules
     /// <summary>Edits the body in place.</summary>
     public void Apply(JsonObject body, string protocol, IReadOnlyList<string> models)
     {
-        var original = _defaults.IsEmpty ? null : body.DeepClone();
-        var defaulted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var rule in _defaults.Where(r => Matches(r.Models, protocol, models)))
-        {
-            foreach (var (path, value) in rule.Params)
-            {
-                var key = string.Join('\u0001', path);
-                if (JsonPath.Exists(original!, path) || !defaulted.Add(key)) continue;
-                JsonPath.Set(body, path, value);
-            }
-        }
+        // Defaults fill only paths the body did not have before any default ran, so decide for all of them first.
+        var defaults = _defaults.Where(r => Matches(r.Models, protocol, models))
+            .SelectMany(r => r.Params)
+            .DistinctBy(p => string.Join('\u0001', p.Path))
+            .Where(p => !JsonPath.Exists(body, p.Path))
+            .ToList();
+        foreach (var (path, value) in defaults) JsonPath.Set(body, path, value);
         foreach (var rule in _overrides.Where(r => Matches(r.Models, protocol, models)))
             foreach (var (path, value) in rule.Params)
                 JsonPath.Set(body, path, value);

@@ -22,7 +22,15 @@ public sealed class LoadedPlugin
         _loader = loader;
         Providers = providers;
         Routers = routers;
+        Catalogs = providers.ToDictionary(p => (object)p, p => CopyCatalog(p.Models), ReferenceEqualityComparer.Instance);
     }
+
+    /// <summary>Each provider's catalog, copied into host-owned objects once: a collection the plugin built (even a
+    /// collection expression) can be a type from the plugin's assembly and would keep its context alive.</summary>
+    internal IReadOnlyDictionary<object, System.Collections.Immutable.ImmutableArray<ModelInfo>> Catalogs { get; }
+
+    private static System.Collections.Immutable.ImmutableArray<ModelInfo> CopyCatalog(IReadOnlyList<ModelInfo> models) =>
+        [.. models.Select(m => m with { Thinking = m.Thinking is { } t ? t with { Levels = [.. t.Levels] } : null })];
 
     /// <summary>The plugin folder's name.</summary>
     public string Name { get; }

@@ -84,9 +84,9 @@ public sealed partial class PluginRuntime : IDisposable
                 {
                     fingerprint = Fingerprint(Path.GetDirectoryName(mainAssembly)!);
                 }
-                catch (IOException)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    if (existing is not null) next.Add(existing); // mid-copy; the copy's own events bring us back
+                    if (existing is not null) next.Add(existing); // mid-copy or unreadable; the next change brings us back
                     continue;
                 }
                 if (existing?.Fingerprint == fingerprint || _failedFingerprints.GetValueOrDefault(name) == fingerprint)
@@ -94,10 +94,12 @@ public sealed partial class PluginRuntime : IDisposable
                     if (existing is not null) next.Add(existing);
                     continue;
                 }
-                var loaded = TryLoad(name, mainAssembly, fingerprint, next);
+                // Credential types may not be claimed twice: check against every other plugin that stays, not only those seen so far.
+                var others = next.Concat(current.Plugins.Where(p => p.Name != name && discovered.Any(d => d.Name == p.Name) && next.All(n => n.Name != p.Name))).ToList();
+                var loaded = TryLoad(name, mainAssembly, fingerprint, others, out var conflict);
                 if (loaded is null)
                 {
-                    _failedFingerprints[name] = fingerprint;
+                    if (!conflict) _failedFingerprints[name] = fingerprint; // a conflict may resolve when the other plugin goes
                     if (existing is not null)
                     {
                         next.Add(existing);
@@ -139,8 +141,9 @@ public sealed partial class PluginRuntime : IDisposable
             .ToList();
     }
 
-    private LoadedPlugin? TryLoad(string name, string mainAssembly, string fingerprint, IReadOnlyList<LoadedPlugin> alreadyAccepted)
+    private LoadedPlugin? TryLoad(string name, string mainAssembly, string fingerprint, IReadOnlyList<LoadedPlugin> others, out bool conflict)
     {
+        conflict = false;
         PluginLoader? loader = null;
         try
         {
@@ -165,7 +168,11 @@ public sealed partial class PluginRuntime : IDisposable
             }
             if (providers.Count == 0 && routers.Count == 0)
                 throw new InvalidOperationException("the assembly contains no public IProviderPlugin or IRoutingPlugin type (built against another PluginProxy.Abstractions?)");
-            CheckConflicts(name, providers, alreadyAccepted);
+            if (Conflict(providers, others) is { } message)
+            {
+                conflict = true;
+                throw new InvalidOperationException(message);
+            }
             var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0]
                           ?? assembly.GetName().Version?.ToString() ?? "0.0.0";
             var loaded = new LoadedPlugin(name, version, fingerprint, loader, providers, routers);
@@ -194,13 +201,14 @@ public sealed partial class PluginRuntime : IDisposable
     }
 
     // Two plugin folders may not claim the same credential type: which one served would depend on load order.
-    private static void CheckConflicts(string name, List<IProviderPlugin> providers, IReadOnlyList<LoadedPlugin> accepted)
+    private static string? Conflict(List<IProviderPlugin> providers, IReadOnlyList<LoadedPlugin> others)
     {
         foreach (var type in providers.SelectMany(p => p.CredentialTypes))
         {
-            var owner = accepted.FirstOrDefault(p => p.Providers.Any(q => q.CredentialTypes.Contains(type, StringComparer.OrdinalIgnoreCase)));
-            if (owner is not null) throw new InvalidOperationException($"credential type '{type}' is already provided by plugin '{owner.Name}'");
+            var owner = others.FirstOrDefault(p => p.Providers.Any(q => q.CredentialTypes.Contains(type, StringComparer.OrdinalIgnoreCase)));
+            if (owner is not null) return $"credential type '{type}' is already provided by plugin '{owner.Name}'";
         }
+        return null;
     }
 
     private static string Reason(Exception e) => e switch

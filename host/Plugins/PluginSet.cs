@@ -27,6 +27,7 @@ public sealed class PluginSet
             }
         }
         ProvidersByType = providers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _catalogs = plugins.SelectMany(p => p.Catalogs).ToFrozenDictionary(kv => kv.Key, kv => kv.Value, ReferenceEqualityComparer.Instance);
         Routers = [.. plugins.SelectMany(p => p.Routers).OrderBy(r => r.Order).ThenBy(r => r.Id, StringComparer.Ordinal)];
         foreach (var plugin in plugins) plugin.AddSet();
     }
@@ -40,6 +41,11 @@ public sealed class PluginSet
     public ImmutableArray<IRoutingPlugin> Routers { get; }
 
     public IProviderPlugin? ProviderFor(string credentialType) => ProvidersByType.GetValueOrDefault(credentialType);
+
+    private readonly FrozenDictionary<object, ImmutableArray<ModelInfo>> _catalogs;
+
+    /// <summary>The provider's model catalog as copied when it loaded (host-owned; the plugin's getter is not called again).</summary>
+    public IReadOnlyList<ModelInfo> CatalogOf(IProviderPlugin provider) => _catalogs.TryGetValue(provider, out var catalog) ? catalog : [];
 
     public IProviderPlugin? ProviderById(string id) =>
         Plugins.SelectMany(p => p.Providers).FirstOrDefault(p => string.Equals(p.Id, id, StringComparison.OrdinalIgnoreCase));

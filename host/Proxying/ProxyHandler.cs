@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -50,6 +51,7 @@ public sealed partial class ProxyHandler(
     private static readonly string[] ForwardedClientHeaders = ["anthropic-beta", "anthropic-version", "openai-beta", "user-agent", "x-goog-api-client"];
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<ProxyHandler>();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PluginLog> _pluginLogs = new(StringComparer.Ordinal);
 
     /// <summary>What one request carries from step to step.</summary>
     private sealed class RequestState(HttpContext http, InferenceRequest request, ReadOnlyMemory<byte> body, JsonObject json, string model, bool stream)
@@ -62,6 +64,8 @@ public sealed partial class ProxyHandler(
         public bool Stream { get; } = stream;
         public ModelName Routed { get; set; }
         public ChatRequest? Canonical { get; set; }
+        /// <summary>The reasoning settings as the client sent them, before any suffix applied.</summary>
+        public StrongBox<ReasoningConfig?>? ClientReasoning { get; set; }
         /// <summary>True once real response bytes went out; keep-alive newlines alone do not count.</summary>
         public bool BodyStarted { get; set; }
         public UpstreamException? LastFailure { get; set; }
@@ -105,8 +109,7 @@ public sealed partial class ProxyHandler(
         var (routedModel, pinnedProvider) = ApplyRouters(lease.Set, http, model, request.PinnedProvider);
         state.Routed = ModelName.Parse(routedModel);
         var snapshot = registry.Current;
-        var routes = snapshot.RoutesFor(state.Routed.Base);
-        if (routes.IsEmpty && state.Routed.Suffix is not null) routes = snapshot.RoutesFor(routedModel);
+        var (modelId, routes) = snapshot.Resolve(state.Routed.Base);
         if (pinnedProvider is not null)
             routes = [.. routes.Where(r => string.Equals(r.Credential.Provider, pinnedProvider, StringComparison.OrdinalIgnoreCase))];
         if (routes.IsEmpty)
@@ -117,7 +120,7 @@ public sealed partial class ProxyHandler(
         }
 
         var settings = config.Config;
-        var selection = scheduler.Begin(state.Routed.Base, routes, snapshot.Revision);
+        var selection = scheduler.Begin(modelId, routes, snapshot.Revision, pinnedProvider);
         var retryRounds = settings.MaxRetryInterval > 0 ? routes.Max(r => r.Credential.RequestRetry ?? settings.RequestRetry) : 0;
         var bootstrapRounds = stream ? Math.Max(0, settings.Streaming.BootstrapRetries) : 0;
         while (true)
@@ -127,8 +130,11 @@ public sealed partial class ProxyHandler(
 
             if (bootstrapRounds > 0 && state.LastFailure is not null)
             {
-                bootstrapRounds--; // a stream that failed before its first byte gets fresh rounds (streaming.bootstrap-retries)
-                selection.NewRound();
+                // streaming.bootstrap-retries: a stream that failed before its first byte gets another go on the credentials
+                // this request tried, although that failure just cooled them down.
+                bootstrapRounds--;
+                foreach (var route in selection.Attempted)
+                    if (await TryRouteAsync(state, lease.Set, route, selection) == Outcome.Done) return;
                 continue;
             }
             var wait = selection.EarliestRecovery - scheduler.Clock.GetUtcNow();
@@ -208,7 +214,8 @@ public sealed partial class ProxyHandler(
             }
             var canonical = state.Canonical ??= await DecodeOrNullAsync(state);
             if (canonical is null) return Outcome.Done; // the 400 is written
-            canonical.Reasoning = WithSuffix(canonical.Reasoning, call.ReasoningSuffix);
+            state.ClientReasoning ??= new StrongBox<ReasoningConfig?>(canonical.Reasoning);
+            canonical.Reasoning = WithSuffix(state.ClientReasoning.Value, call.ReasoningSuffix); // per attempt: routes may carry their own suffix
             switch (state.Request.Operation, state.Stream)
             {
                 case (Operation.CountTokens, _):
@@ -228,17 +235,11 @@ public sealed partial class ProxyHandler(
                     return Outcome.Done;
             }
         }
-        catch (UpstreamException e) when (!state.BodyStarted)
+        catch (Exception e) when (!state.BodyStarted && e is UpstreamException or IOException or HttpRequestException)
         {
-            var cooldown = selection.Failed(route, e);
-            LogAttemptFailed(provider.Id, route.Credential.Label, e.StatusCode, e.Kind, cooldown?.Until);
-            if (e.Kind == FailureKind.AuthRevoked && provider.Authenticator is { } authenticator)
-                _ = refresher.RefreshAsync(route.Credential, authenticator, call.Http);
-            state.LastFailure = e;
-            state.LastFailureDialect = provider.NativeDialect;
-            if (e.Kind != FailureKind.ClientError) return Outcome.TryNext;
-            await ErrorWriter.WriteUpstreamAsync(http, state.Client, e, provider.NativeDialect, redactor); // another account would fail alike
-            return Outcome.Done;
+            // A connection that broke before the client saw a byte is as good as a refused one: try elsewhere.
+            var failure = e as UpstreamException ?? FailureClassifier.FromTransport(e);
+            return await FailedAsync(state, route, provider, call, selection, failure);
         }
         catch (NotSupportedException e) when (!state.BodyStarted)
         {
@@ -263,6 +264,22 @@ public sealed partial class ProxyHandler(
             await ErrorWriter.WriteAsync(http, state.Client, 502, $"The provider plugin '{provider.Id}' failed: {redactor.Redact(e.Message)}");
             return Outcome.Done;
         }
+    }
+
+    /// <summary>Records a failed attempt before any byte reached the client and decides whether to try the next candidate.</summary>
+    private async Task<Outcome> FailedAsync(RequestState state, ModelRoute route, IProviderPlugin provider, UpstreamCall call, Selection selection, UpstreamException failure)
+    {
+        // A 401 for tokens that were already replaced (a refresh finished meanwhile) says nothing about the credential now.
+        var stale = failure.Kind == FailureKind.AuthRevoked && !refresher.IsCurrent(route.Credential);
+        var cooldown = stale ? null : selection.Failed(route, failure);
+        LogAttemptFailed(provider.Id, route.Credential.Label, failure.StatusCode, failure.Kind, cooldown?.Until);
+        if (failure.Kind == FailureKind.AuthRevoked && !stale && provider.Authenticator is not null)
+            _ = refresher.RefreshAsync(route.Credential, call.Http);
+        state.LastFailure = failure;
+        state.LastFailureDialect = provider.NativeDialect;
+        if (failure.Kind != FailureKind.ClientError) return Outcome.TryNext;
+        await ErrorWriter.WriteUpstreamAsync(state.Http, state.Client, failure, provider.NativeDialect, redactor); // another account would fail alike
+        return Outcome.Done;
     }
 
     /// <summary>The canonical request, or null after writing the 400 that explains what is wrong with the body.</summary>
@@ -319,7 +336,7 @@ public sealed partial class ProxyHandler(
             UpstreamModel = upstream.Base,
             ReasoningSuffix = upstream.Suffix ?? state.Routed.Suffix,
             Http = httpClients.For(route.Credential.ProxyUrl, config.Config.ProxyUrl),
-            Log = new PluginLog(loggerFactory.CreateLogger("Plugin." + provider.Id)),
+            Log = _pluginLogs.GetOrAdd(provider.Id, id => new PluginLog(loggerFactory.CreateLogger("Plugin." + id))),
             Clock = scheduler.Clock,
             ClientHeaders = headers,
             EditBody = rules.AppliesTo(protocol, names) ? body => rules.Apply(body, protocol, names) : null,
@@ -461,6 +478,7 @@ public sealed partial class ProxyHandler(
         state.BodyStarted = true;
         var output = response.BodyWriter;
         var keepAlive = state.Request.Framing == StreamFraming.Sse ? config.Config.Streaming.KeepaliveSeconds : 0;
+        Task<bool>? pending = null;
         try
         {
             while (more)
@@ -472,13 +490,21 @@ public sealed partial class ProxyHandler(
                     more = await events.MoveNextAsync();
                     continue;
                 }
-                var next = events.MoveNextAsync().AsTask();
-                while (await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(keepAlive), scheduler.Clock, cancellation)) != next)
+                pending = events.MoveNextAsync().AsTask();
+                while (true)
                 {
-                    SseWriter.WriteComment(output, "keep-alive");
-                    await output.FlushAsync(cancellation);
+                    try
+                    {
+                        more = await pending.WaitAsync(TimeSpan.FromSeconds(keepAlive), scheduler.Clock, cancellation);
+                        break;
+                    }
+                    catch (TimeoutException)
+                    {
+                        SseWriter.WriteComment(output, "keep-alive");
+                        await output.FlushAsync(cancellation);
+                    }
                 }
-                more = await next;
+                pending = null;
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
@@ -489,6 +515,11 @@ public sealed partial class ProxyHandler(
             LogStreamFailed(provider.Id, call.Credential.Label, failure.StatusCode);
             encoder.EncodeError(failure.StatusCode, redactor.Redact(failure.Message), output);
             await output.FlushAsync(CancellationToken.None);
+        }
+        finally
+        {
+            // The enumerator may not be disposed while a MoveNextAsync is still running (the client left mid-wait).
+            if (pending is not null) await pending.ContinueWith(static _ => { }, TaskScheduler.Default);
         }
     }
 

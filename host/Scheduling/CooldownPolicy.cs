@@ -21,7 +21,8 @@ public static class CooldownPolicy
         switch (failure.Kind)
         {
             case FailureKind.Quota:
-                if (failure.RetryAfter is { } resetIn) return (new Cooldown(now + resetIn, failure.Kind, failure.StatusCode, 0), false);
+                if (failure.RetryAfter is { } resetIn)
+                    return (new Cooldown(now + (resetIn > FailureClassifier.MaxRetryAfter ? FailureClassifier.MaxRetryAfter : resetIn), failure.Kind, failure.StatusCode, 0), false);
                 if (disableCooling) return null;
                 var level = previous is { Kind: FailureKind.Quota } ? previous.BackoffLevel + 1 : 0;
                 var backoff = TimeSpan.FromSeconds(Math.Pow(2, Math.Min(level, 30)));

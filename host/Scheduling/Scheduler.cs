@@ -38,8 +38,11 @@ public sealed class Scheduler(ConfigStore config, TimeProvider clock)
     public static RoutingStrategy StrategyOf(ProxyConfig config) =>
         config.Routing.Strategy?.Trim().ToLowerInvariant() is "fill-first" or "fillfirst" or "ff" ? RoutingStrategy.FillFirst : RoutingStrategy.RoundRobin;
 
-    /// <summary>Starts choosing for one request. <paramref name="model"/> is the routed model without its thinking suffix.</summary>
-    public Selection Begin(string model, ImmutableArray<ModelRoute> routes, long registryRevision)
+    /// <summary>
+    /// Starts choosing for one request. <paramref name="model"/> is the registry's id for the routed model (cooldowns are
+    /// kept under it); <paramref name="pinnedProvider"/> narrows the candidates, so it gets a pool of its own.
+    /// </summary>
+    public Selection Begin(string model, ImmutableArray<ModelRoute> routes, long registryRevision, string? pinnedProvider = null)
     {
         var pools = Volatile.Read(ref _pools);
         if (pools.Revision != registryRevision)
@@ -47,8 +50,9 @@ public sealed class Scheduler(ConfigStore config, TimeProvider clock)
             Interlocked.CompareExchange(ref _pools, new PoolSet(registryRevision), pools);
             pools = Volatile.Read(ref _pools);
         }
-        var pool = pools.Pools.GetOrAdd(model, m => new ModelPool(m, routes, Book, clock.GetUtcNow()));
-        return new Selection(this, pool, model);
+        var key = pinnedProvider is null ? model : $"{model}\u0001{pinnedProvider.ToLowerInvariant()}";
+        var pool = pools.Pools.GetOrAdd(key, _ => new ModelPool(model, routes, Book, clock.GetUtcNow()));
+        return new Selection(this, pool, model, StrategyOf(config.Config));
     }
 
     /// <summary>Clears cooldowns (all, or one credential's) and rebuilds the pools.</summary>
@@ -82,7 +86,6 @@ public sealed class Scheduler(ConfigStore config, TimeProvider clock)
         return decision;
     }
 
-    internal RoutingStrategy Strategy => StrategyOf(config.Config);
 }
 
 /// <summary>One request's walk over the candidates: each is tried at most once per round.</summary>
@@ -90,41 +93,45 @@ public sealed class Selection
 {
     private readonly Scheduler _scheduler;
     private readonly ModelPool _pool;
+    private readonly RoutingStrategy _strategy;
     private readonly HashSet<int> _tried = [];
-    private int _current = -1;
+    private readonly List<(int Index, ModelRoute Route)> _attempts = [];
 
-    internal Selection(Scheduler scheduler, ModelPool pool, string model)
+    internal Selection(Scheduler scheduler, ModelPool pool, string model, RoutingStrategy strategy)
     {
         _scheduler = scheduler;
         _pool = pool;
+        _strategy = strategy;
         Model = model;
     }
 
     public string Model { get; }
 
-    /// <summary>Candidates tried in the current round.</summary>
-    public int TriedThisRound => _tried.Count;
-
     public bool TryNext(out ModelRoute route)
     {
-        _current = _pool.Pick(_scheduler.Strategy, _tried, _scheduler.Clock.GetUtcNow());
-        if (_current < 0)
+        var index = _pool.Pick(_strategy, _tried, _scheduler.Clock.GetUtcNow());
+        if (index < 0)
         {
             route = null!;
             return false;
         }
-        _tried.Add(_current);
-        route = _pool.Route(_current);
+        _tried.Add(index);
+        route = _pool.Route(index);
+        _attempts.Add((index, route));
         return true;
     }
 
+    /// <summary>The candidates this request has tried, in order, once each (for <c>streaming.bootstrap-retries</c>).</summary>
+    public IReadOnlyList<ModelRoute> Attempted => [.. _attempts.Select(a => a.Route).Distinct()];
+
     public void Succeeded(ModelRoute route) => _scheduler.Book.Succeeded(route.Credential.Id, Model);
 
-    /// <summary>Records the failure of the last candidate; returns the cooldown it got, if any.</summary>
+    /// <summary>Records a candidate's failure; returns the cooldown it got, if any.</summary>
     public Cooldown? Failed(ModelRoute route, UpstreamException failure)
     {
         var decision = _scheduler.Record(route, Model, failure);
-        if (decision is { } d && _current >= 0) _pool.MarkCooling(_current, d.Cooldown.Until);
+        if (decision is { } d && _attempts.FindLast(a => ReferenceEquals(a.Route, route)) is { Route: not null } attempt)
+            _pool.MarkCooling(attempt.Index, d.Cooldown.Until);
         return decision?.Cooldown;
     }
 

@@ -13,6 +13,11 @@ internal sealed class ClientAuthMiddleware(RequestDelegate next, ConfigStore con
 {
     private static readonly string[] ProtectedPrefixes = ["/v1", "/v1beta", "/api/provider"];
 
+    // The key bytes of the config snapshot they were computed from; replaced when a reload brings a new list.
+    private sealed record KeyCache(List<string> Source, byte[][] Bytes);
+
+    private KeyCache _keys = new([], []);
+
     public async Task InvokeAsync(HttpContext http)
     {
         var path = http.Request.Path.Value ?? "";
@@ -24,10 +29,18 @@ internal sealed class ClientAuthMiddleware(RequestDelegate next, ConfigStore con
         var keys = config.Config.ApiKeys;
         if (keys.Count == 0)
         {
-            await next(http);
+            // Config validation never lets this happen on a public bind; checked again here because an open proxy is the worst outcome.
+            if (ConfigLoader.IsLoopback(config.BoundHost))
+            {
+                await next(http);
+                return;
+            }
+            await ErrorWriter.WriteAsync(http, ClientDialect.ForPath(path), 401, "No client keys are configured (api-keys) on a public address; requests are refused.", "invalid_api_key");
             return;
         }
-        var result = ClientKeys.Check(http.Request, keys);
+        var cached = Volatile.Read(ref _keys);
+        if (!ReferenceEquals(cached.Source, keys)) Volatile.Write(ref _keys, cached = new KeyCache(keys, ClientKeys.Encode(keys)));
+        var result = ClientKeys.Check(http.Request, cached.Bytes);
         if (result == KeyCheck.Accepted)
         {
             await next(http);

@@ -17,14 +17,17 @@ public enum KeyCheck
 /// </summary>
 internal static class ClientKeys
 {
-    public static KeyCheck Check(HttpRequest request, IReadOnlyList<string> keys)
+    /// <summary>The configured keys as bytes, computed once per config snapshot.</summary>
+    public static byte[][] Encode(IReadOnlyList<string> keys) => [.. keys.Select(Encoding.UTF8.GetBytes)];
+
+    public static KeyCheck Check(HttpRequest request, byte[][] keys)
     {
         var presented = Presented(request);
         if (presented is null) return KeyCheck.Missing;
         var bytes = Encoding.UTF8.GetBytes(presented);
         var match = false;
         foreach (var key in keys)
-            match |= CryptographicOperations.FixedTimeEquals(bytes, Encoding.UTF8.GetBytes(key));
+            match |= CryptographicOperations.FixedTimeEquals(bytes, key); // no early exit: every key costs the same
         return match ? KeyCheck.Accepted : KeyCheck.Invalid;
     }
 

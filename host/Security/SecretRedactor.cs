@@ -25,10 +25,18 @@ public sealed partial class SecretRedactor
         public readonly SearchValues<string> Search = SearchValues.Create(values, StringComparison.Ordinal);
     }
 
-    public void Update(ProxyConfig config, CredentialSnapshot credentials)
+    private readonly Lock _updateGate = new();
+
+    /// <summary>Re-reads every secret from the stores' current values (inside a lock, so racing updates never publish stale sets).</summary>
+    public void Update(ConfigStore configStore, CredentialStore credentialStore)
+    {
+        lock (_updateGate) Update(configStore.Config, credentialStore.Current);
+    }
+
+    internal void Update(ProxyConfig config, CredentialSnapshot credentials)
     {
         var values = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var key in config.ApiKeys) values.Add(key);
+        foreach (var key in config.ApiKeys) values.Add(key ?? "");
         values.Add(config.RemoteManagement.SecretKey ?? "");
         foreach (var entry in config.GeminiApiKey.Concat(config.ClaudeApiKey).Concat(config.CodexApiKey).Concat(config.VertexApiKey))
         {

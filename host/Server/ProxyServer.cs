@@ -67,25 +67,22 @@ public sealed class ProxyServer : IAsyncDisposable
         var registry = new ModelRegistry();
         var scheduler = new Scheduler(config, options.Clock ?? TimeProvider.System);
 
-        config.Changed += (_, next) =>
-        {
-            logs.Apply(next);
-            redactor.Update(next.Config, credentials.Current);
-            registry.Rebuild(credentials.Current, plugins.Current, next.Config);
-        };
+        // The credential store republishes on every config change (it owns the config's API-key credentials), so its
+        // event is where everything derived from config and credentials is rebuilt.
+        config.Changed += (_, next) => logs.Apply(next);
         credentials.Changed += snapshot =>
         {
-            redactor.Update(config.Config, snapshot);
+            redactor.Update(config, credentials);
             scheduler.OnCredentialsChanged(snapshot);
-            registry.Rebuild(snapshot, plugins.Current, config.Config);
+            registry.Rebuild(credentials, plugins, config);
         };
-        plugins.Changed += set => registry.Rebuild(credentials.Current, set, config.Config);
+        plugins.Changed += _ => registry.Rebuild(credentials, plugins, config);
 
         plugins.Start();
         await credentials.StartAsync();
-        redactor.Update(config.Config, credentials.Current);
+        redactor.Update(config, credentials);
         scheduler.OnCredentialsChanged(credentials.Current);
-        registry.Rebuild(credentials.Current, plugins.Current, config.Config);
+        registry.Rebuild(credentials, plugins, config);
         var watcher = Directory.Exists(Path.GetDirectoryName(configPath))
             ? new ConfigWatcher(config, configPath, loggerFactory.CreateLogger<ConfigWatcher>())
             : null;

@@ -81,6 +81,14 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void Blank_entries_in_api_keys_are_not_keys()
+    {
+        var loaded = ConfigLoader.Parse("api-keys:\n  -\n  - \"  \"\n  - \"real-key\"\n");
+        Assert.Equal(["real-key"], loaded.Config.ApiKeys);
+        Assert.Throws<ConfigException>(() => ConfigLoader.Parse("host: \"0.0.0.0\"\napi-keys:\n  -\n"));
+    }
+
+    [Fact]
     public void Defaults_without_a_file_are_safe()
     {
         var c = ConfigLoader.Defaults().Config;

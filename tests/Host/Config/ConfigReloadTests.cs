@@ -36,6 +36,20 @@ public sealed class ConfigReloadTests
         Assert.Equal(HttpStatusCode.OK, await ModelsStatusAsync(server, "key-one"));
     }
 
+    [Fact]
+    public async Task A_server_bound_publicly_keeps_requiring_keys_when_a_reload_names_loopback_and_drops_the_keys()
+    {
+        // host changes need a restart, so the reload is judged by the address actually in use (0.0.0.0 here).
+        await using var server = await TestServer.StartAsync("host: \"0.0.0.0\"\napi-keys: [\"key-one\"]\n");
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Address.Port}") };
+
+        await server.WriteConfigAsync("host: \"127.0.0.1\"\napi-keys: []\n");
+
+        await TestServer.EventuallyAsync(() => Task.FromResult(server.Logs.Contains("api-keys is empty")), "the rejection is logged");
+        using var anonymous = await client.GetAsync("/v1/models");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
     private static async Task<HttpStatusCode> ModelsStatusAsync(TestServer server, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");

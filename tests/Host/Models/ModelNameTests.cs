@@ -15,7 +15,7 @@ public sealed class ModelNameTests
     [InlineData("m(-1)", "m", "auto", -1)]
     [InlineData("m(007)", "m", null, 7)]
     [InlineData("m()", "m", null, null)]
-    [InlineData("m(banana)", "m", null, null)]
+    [InlineData("kimi(free)", "kimi(free)", null, null)]
     [InlineData("a(b)(xhigh)", "a(b)", "xhigh", null)]
     [InlineData("(high)", "(high)", null, null)]
     public void Thinking_suffix_is_split_from_the_base_name(string model, string expectedBase, string? level, int? budget)

@@ -27,7 +27,7 @@ public sealed class ModelRegistryTests
         new() { Id = "k", Type = "p", Provider = "p", Label = "k", Source = CredentialSource.Config, Models = models ?? [], ExcludedModels = excluded ?? [], Prefix = prefix };
 
     private static List<string> Served(CredentialRecord credential, ProxyConfig? config = null) =>
-        [.. ModelRegistry.ModelsOf(credential, Provider, config ?? new ProxyConfig())
+        [.. ModelRegistry.ModelsOf(credential, Provider.Models, config ?? new ProxyConfig())
             .SelectMany(m => ModelRegistry.ClientIds(credential.Prefix, m.ClientId, (config ?? new ProxyConfig()).ForceModelPrefix).Select(id => $"{id}->{m.Upstream}"))
             .Order(StringComparer.Ordinal)];
 

@@ -123,6 +123,25 @@ public sealed class HotSwapTests
         Assert.Equal("1.0.0", await ServedByAsync(server));
     }
 
+    [Fact]
+    public async Task Two_plugins_cannot_claim_one_credential_type_whatever_their_folder_order()
+    {
+        await using var server = await TestServer.StartAsync(prepare: root =>
+        {
+            TestPluginCompiler.Deploy(Path.Combine(root, "plugins"), "TestEcho", EchoPlugin.Compile("1.0.0"));
+            File.WriteAllText(Path.Combine(root, "auths", "echo.json"), EchoPlugin.Credential());
+        });
+
+        // "AEcho" sorts before "TestEcho" and claims the same "echo" type.
+        TestPluginCompiler.Deploy(server.PluginsFolder, "AEcho", EchoPlugin.Compile("9.0.0", "AEcho"));
+        await TestServer.EventuallyAsync(() => Task.FromResult(server.Logs.Contains("Plugin AEcho failed to load: credential type 'echo' is already provided by plugin 'TestEcho'")), "the conflict is logged");
+        Assert.Equal("1.0.0", await ServedByAsync(server));
+
+        // Once the owner is gone, the other one may take over.
+        Directory.Delete(Path.Combine(server.PluginsFolder, "TestEcho"), recursive: true);
+        await TestServer.EventuallyAsync(async () => await ServedByAsync(server) == "9.0.0", "AEcho serves");
+    }
+
     private static async Task<string?> ServedByAsync(TestServer server)
     {
         using var response = await server.PostJsonAsync("/v1/chat/completions", ChatBody);

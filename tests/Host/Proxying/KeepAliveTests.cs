@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using PluginProxy.Tests.Support;
 using PluginProxy.Tests.Support.Fakes;
 
 namespace PluginProxy.Tests.Host.Proxying;
@@ -46,6 +47,26 @@ public sealed class KeepAliveTests
         var rest = await reader.ReadToEndAsync();
         Assert.Contains("second", rest);
         Assert.Contains("event: message_stop", rest);
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_during_a_keepalive_wait_ends_the_request_cleanly()
+    {
+        await using var proxy = await OpenAICompatProxy.StartAsync("streaming:\n  keepalive-seconds: 1");
+        var release = new TaskCompletionSource();
+        proxy.Enqueue(ChatReply.Text("first", "second").PausingAfter(2, release.Task));
+
+        // A translated stream (passthrough relays bytes untouched and sends no keep-alives).
+        var response = await proxy.Server.PostJsonAsync("/v1/messages",
+            """{"model":"client-model","max_tokens":20,"stream":true,"messages":[{"role":"user","content":"hi"}]}""", HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        string? line;
+        while ((line = await reader.ReadLineAsync()) != ": keep-alive") Assert.NotNull(line);
+        response.Dispose(); // the client goes away while the upstream is silent
+
+        await TestServer.EventuallyAsync(() => Task.FromResult(proxy.Server.Logs.Contains("POST /v1/messages ->")), "the request ends");
+        release.SetResult();
+        Assert.DoesNotContain("Unhandled exception", proxy.Server.Logs);
     }
 
     [Fact]

@@ -110,6 +110,28 @@ public sealed class AccountRotationTests
 
         var other = await accounts.AskAsync(OtherChat);
         Assert.Equal($"served by {a}", Answer(other.Body));
+
+        // The same model spelled differently shares the cooldown.
+        var upper = await accounts.AskAsync(Chat.Replace("\"m\"", "\"M\""));
+        Assert.Equal($"served by {b}", Answer(upper.Body));
+        Assert.Equal([a, b, b, b], accounts.KeysSeen("up-m"));
+    }
+
+    [Fact]
+    public async Task Bootstrap_retries_give_a_stream_that_failed_before_its_first_byte_another_go_on_the_same_account()
+    {
+        await using var accounts = await StartAsync(1, "streaming:\n  bootstrap-retries: 1\n");
+        var only = accounts.KeysById[0];
+        var attempts = 0;
+        accounts.Overrides[(only, "up-m")] = () => Interlocked.Increment(ref attempts) == 1 ? FakeReply.Sse([], end: StreamEnd.Abort) : ChatReply.Text("second try");
+
+        using var response = await accounts.Server.PostJsonAsync("/v1/messages",
+            """{"model":"m","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}""");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Contains("second try", text);
+        Assert.Equal(2, accounts.KeysSeen("up-m").Count);
     }
 
     [Fact]

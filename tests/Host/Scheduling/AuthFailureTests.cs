@@ -55,4 +55,33 @@ public sealed class AuthFailureTests
         Assert.DoesNotContain("fresh-a", server.Logs);
         Assert.DoesNotContain("expired-a\"", server.Logs);
     }
+
+    [Fact]
+    public async Task Concurrent_401s_for_one_account_refresh_it_only_once()
+    {
+        await using var upstream = await FakeOpenAIUpstream.StartAsync();
+        var release = new TaskCompletionSource();
+        upstream.RespondWith(request => request.Header("Authorization") == "Bearer expired-a"
+            ? FakeReply.Error(401, """{"error":{"message":"token expired","type":"invalid_request_error"}}""")
+            : ChatReply.Text("ok"));
+        await using var tokenEndpoint = await FakeUpstreamHost.StartAsync(async (http, request) =>
+        {
+            await release.Task; // keep the first refresh running while the other 401s arrive
+            http.Response.ContentType = "application/json";
+            await http.Response.WriteAsync("""{"access_token":"fresh-a"}""");
+        });
+        await using var server = await TestServer.StartAsync("routing:\n  strategy: fill-first\n", root =>
+        {
+            TestPluginCompiler.Deploy(Path.Combine(root, "plugins"), "TestTokened", TokenPlugin.Compile());
+            File.WriteAllText(Path.Combine(root, "auths", "tokened-a.json"), TokenPlugin.Credential("expired-a", upstream.BaseUrl, tokenEndpoint.Root + "token"));
+            File.WriteAllText(Path.Combine(root, "auths", "tokened-b.json"), TokenPlugin.Credential("good-b", upstream.BaseUrl, tokenEndpoint.Root + "token"));
+        });
+
+        var requests = Enumerable.Range(0, 8).Select(_ => server.PostJsonAsync("/v1/chat/completions", """{"model":"tok-model","messages":[]}""")).ToList();
+        foreach (var response in await Task.WhenAll(requests)) Assert.Equal(200, (int)response.StatusCode);
+        release.SetResult();
+
+        await TestServer.EventuallyAsync(async () => (await File.ReadAllTextAsync(Path.Combine(server.AuthDir, "tokened-a.json"))).Contains("fresh-a"), "the refresh is saved");
+        Assert.Single(tokenEndpoint.Requests, r => r.Path == "/token");
+    }
 }
