@@ -31,11 +31,11 @@ internal static class ConfigCredentials
             var models = Models(entry.Models);
             if (keys.Count == 0)
             {
-                Add(result, ids, Record(kind, [entry.BaseUrl], "openai-compatibility", provider, name, null, entry.BaseUrl, null, entry.Priority, entry.Prefix, entry.Headers, models, []));
+                Add(result, ids, Record(kind, [entry.BaseUrl], OpenAICompatibilityType, provider, name, null, entry.BaseUrl, null, entry.Priority, entry.Prefix, entry.Headers, models, []));
                 continue;
             }
             foreach (var key in keys)
-                Add(result, ids, Record(kind, [key.ApiKey!, entry.BaseUrl, key.ProxyUrl ?? ""], "openai-compatibility", provider, name, key.ApiKey, entry.BaseUrl, key.ProxyUrl, entry.Priority, entry.Prefix, entry.Headers, models, []));
+                Add(result, ids, Record(kind, [key.ApiKey!, entry.BaseUrl, key.ProxyUrl ?? ""], OpenAICompatibilityType, provider, name, key.ApiKey, entry.BaseUrl, key.ProxyUrl, entry.Priority, entry.Prefix, entry.Headers, models, []));
         }
         return result;
     }

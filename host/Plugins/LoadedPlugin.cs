@@ -38,8 +38,6 @@ public sealed class LoadedPlugin
     internal string Fingerprint { get; }
     public IReadOnlyList<IProviderPlugin> Providers { get; }
     public IReadOnlyList<IRoutingPlugin> Routers { get; }
-    public bool IsUnloaded { get; private set; }
-
     /// <summary>The load context, for diagnostics and for tests that prove it is collected after unloading.</summary>
     public AssemblyLoadContext LoadContext => _loader.LoadContext;
 
@@ -52,12 +50,8 @@ public sealed class LoadedPlugin
         if (Interlocked.Decrement(ref _sets) == 0) Unload();
     }
 
-    /// <summary>Unloads a plugin that never made it into a set (failed validation).</summary>
-    internal void Discard() => Unload();
-
     private void Unload()
     {
-        IsUnloaded = true;
         _loader.Dispose();
         Unloaded?.Invoke(this);
     }

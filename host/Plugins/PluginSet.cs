@@ -47,9 +47,6 @@ public sealed class PluginSet
     /// <summary>The provider's model catalog as copied when it loaded (host-owned; the plugin's getter is not called again).</summary>
     public IReadOnlyList<ModelInfo> CatalogOf(IProviderPlugin provider) => _catalogs.TryGetValue(provider, out var catalog) ? catalog : [];
 
-    public IProviderPlugin? ProviderById(string id) =>
-        Plugins.SelectMany(p => p.Providers).FirstOrDefault(p => string.Equals(p.Id, id, StringComparison.OrdinalIgnoreCase));
-
     internal bool TryAcquire()
     {
         while (true)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -64,8 +63,8 @@ public sealed partial class ProxyHandler(
         public bool Stream { get; } = stream;
         public ModelName Routed { get; set; }
         public ChatRequest? Canonical { get; set; }
-        /// <summary>The reasoning settings as the client sent them, before any suffix applied.</summary>
-        public StrongBox<ReasoningConfig?>? ClientReasoning { get; set; }
+        /// <summary>The reasoning settings as the client sent them, before any suffix applied (set when decoding).</summary>
+        public ReasoningConfig? ClientReasoning { get; set; }
         /// <summary>True once real response bytes went out; keep-alive newlines alone do not count.</summary>
         public bool BodyStarted { get; set; }
         public UpstreamException? LastFailure { get; set; }
@@ -202,7 +201,7 @@ public sealed partial class ProxyHandler(
             {
                 var native = new NativeRequest
                 {
-                    Body = PassthroughBody(state, route, provider, call),
+                    Body = PassthroughBody(state, call),
                     Stream = state.Stream,
                     Operation = state.Request.NativeOperation,
                     Query = state.Request.Framing == StreamFraming.Sse && state.Stream && state.Client.Dialect == Dialect.Gemini ? "alt=sse" : null,
@@ -214,8 +213,7 @@ public sealed partial class ProxyHandler(
             }
             var canonical = state.Canonical ??= await DecodeOrNullAsync(state);
             if (canonical is null) return Outcome.Done; // the 400 is written
-            state.ClientReasoning ??= new StrongBox<ReasoningConfig?>(canonical.Reasoning);
-            canonical.Reasoning = WithSuffix(state.ClientReasoning.Value, call.ReasoningSuffix); // per attempt: routes may carry their own suffix
+            canonical.Reasoning = WithSuffix(state.ClientReasoning, call.ReasoningSuffix); // per attempt: routes may carry their own suffix
             switch (state.Request.Operation, state.Stream)
             {
                 case (Operation.CountTokens, _):
@@ -291,6 +289,7 @@ public sealed partial class ProxyHandler(
             var canonical = state.Client.Decode(state.Json);
             if (string.IsNullOrEmpty(canonical.Model)) canonical.Model = state.ClientModel;
             canonical.Stream = state.Stream;
+            state.ClientReasoning = canonical.Reasoning;
             return canonical;
         }
         catch (RequestFormatException e)
@@ -344,7 +343,7 @@ public sealed partial class ProxyHandler(
     }
 
     /// <summary>The client's bytes with the model swapped; re-serialized only when a payload rule edits them.</summary>
-    private static ReadOnlyMemory<byte> PassthroughBody(RequestState state, ModelRoute route, IProviderPlugin provider, UpstreamCall call)
+    private static ReadOnlyMemory<byte> PassthroughBody(RequestState state, UpstreamCall call)
     {
         var body = ModelRewriter.Rewrite(state.Body, call.UpstreamModel);
         if (call.EditBody is null || state.Request.Operation == Operation.CountTokens) return body;

@@ -21,8 +21,6 @@ public sealed class CooldownBook
 
     private readonly ConcurrentDictionary<(string Credential, string Model), Cooldown> _entries = new();
 
-    public int Count => _entries.Count;
-
     public Cooldown? Get(string credential, string model) => _entries.GetValueOrDefault((credential, model));
 
     public void Set(string credential, string model, Cooldown cooldown) => _entries[(credential, model)] = cooldown;
@@ -54,8 +52,4 @@ public sealed class CooldownBook
         }
         return removed;
     }
-
-    /// <summary>Current entries, for the management API and diagnostics.</summary>
-    public IReadOnlyList<(string Credential, string Model, Cooldown Cooldown)> Snapshot() =>
-        [.. _entries.Select(kv => (kv.Key.Credential, kv.Key.Model, kv.Value))];
 }

@@ -44,8 +44,6 @@ internal sealed class ModelPool
         }
     }
 
-    public int Count => _routes.Length;
-
     public ModelRoute Route(int index) => _routes[index];
 
     /// <summary>The next candidate for <paramref name="strategy"/> that this request has not tried, or -1.</summary>
