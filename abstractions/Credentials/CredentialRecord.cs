@@ -57,6 +57,9 @@ public sealed record CredentialRecord
     public bool? DisableCooling { get; init; }
     public int? RequestRetry { get; init; }
 
+    /// <summary>When the access token expires, when known (the host reads it from the file; see <c>IAuthenticator.ExpiresAt</c>).</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
     /// <summary>The auth file's JSON object (tokens and provider fields). Default for config credentials.</summary>
     public JsonElement Metadata { get; init; }
 

@@ -25,4 +25,11 @@ public interface IExecutor
 
     /// <summary>Input token count for a request; throws <see cref="NotSupportedException"/> when the upstream cannot count.</summary>
     Task<long> CountTokensAsync(UpstreamCall call, ChatRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True when the upstream only streams (Codex, Claude OAuth served from a stream): the host then serves
+    /// non-streaming clients of other dialects from <see cref="StreamAsync"/>, aggregated, and never calls
+    /// <see cref="CompleteAsync"/>. A stream that ends without its terminal event is then an error, not a short answer.
+    /// </summary>
+    bool StreamsOnly => false;
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Credentials;
 
 namespace PluginProxy.Abstractions.Plugins;
@@ -13,21 +14,29 @@ public sealed class UpstreamCall
     /// <summary>Parsed <c>model(value)</c> suffix, if the client used one; it overrides body reasoning settings.</summary>
     public ReasoningSuffix? ReasoningSuffix { get; init; }
 
-    /// <summary>Pooled client for this credential's proxy setting. Do not dispose.</summary>
+    /// <summary>
+    /// The client for this attempt. Do not dispose. The host's concerns travel inside it, so every executor gets them
+    /// whatever it implements: the credential's configured headers, the operator's payload rules (applied to JSON request
+    /// bodies), the first-byte and stream-idle timeouts, and the credential's outbound proxy.
+    /// </summary>
     public required HttpClient Http { get; init; }
 
     public required IPluginLog Log { get; init; }
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>
-    /// The operator's payload rules (config <c>payload:</c>) for this call. Executors call it on the encoded upstream body
-    /// just before sending; it edits the body in place. Null when no rule applies.
-    /// </summary>
-    public Action<System.Text.Json.Nodes.JsonObject>? EditBody { get; init; }
+    /// <summary>The plugin's <c>providers.&lt;id&gt;</c> settings from the request's config snapshot.</summary>
+    public PluginSettings Settings { get; init; } = PluginSettings.Empty;
 
     /// <summary>Client request headers an executor may forward (for example <c>anthropic-beta</c>). Never contains auth headers.</summary>
     public IReadOnlyDictionary<string, string> ClientHeaders { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Saves what the plugin discovered about the credential (a Gemini <c>project_id</c>, a Qwen <c>resource_url</c>): the
+    /// edit is applied to the credential file's current JSON, which the host writes atomically (mode 0600) without
+    /// reloading itself. No-op for credentials that are not files.
+    /// </summary>
+    public Func<Action<JsonObject>, CancellationToken, Task> UpdateCredentialAsync { get; init; } = static (_, _) => Task.CompletedTask;
 }
 
 /// <summary>

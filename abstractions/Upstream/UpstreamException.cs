@@ -1,6 +1,6 @@
 namespace PluginProxy.Abstractions.Upstream;
 
-/// <summary>How a failed upstream attempt should affect the credential that made it.</summary>
+/// <summary>What went wrong with an upstream attempt.</summary>
 public enum FailureKind
 {
     /// <summary>429 / quota: cool this (credential, model) until the reset time.</summary>
@@ -11,10 +11,21 @@ public enum FailureKind
     Forbidden,
     /// <summary>404: this credential does not serve the model.</summary>
     ModelNotFound,
-    /// <summary>408/5xx/connection failure: try elsewhere, short cooldown.</summary>
+    /// <summary>408/5xx/connection failure or timeout: retry, try elsewhere, short cooldown.</summary>
     Transient,
     /// <summary>400-class problem with the request itself; another credential would fail the same way.</summary>
     ClientError,
+}
+
+/// <summary>What a failure says something about, and so what the scheduler cools down.</summary>
+public enum FailureScope
+{
+    /// <summary>Only this request (a bad request, a paid-feature 429, a count-tokens failure): nothing is cooled.</summary>
+    Request,
+    /// <summary>The model on this credential (a per-model quota, a model the account cannot use, a 5xx).</summary>
+    Model,
+    /// <summary>The whole credential (revoked tokens, an account-level 403, a quota window shared by every model).</summary>
+    Credential,
 }
 
 /// <summary>
@@ -34,7 +45,7 @@ public sealed class UpstreamException : Exception
 
     public FailureKind Kind { get; }
 
-    /// <summary>HTTP status from the upstream; 502 for connection failures.</summary>
+    /// <summary>HTTP status from the upstream; 502 for connection failures, 504 for timeouts.</summary>
     public int StatusCode { get; }
 
     /// <summary>The upstream's error body, when it had one (relayed to the client if it is JSON).</summary>
@@ -42,4 +53,32 @@ public sealed class UpstreamException : Exception
 
     /// <summary>When the upstream said the quota frees up.</summary>
     public TimeSpan? RetryAfter { get; }
+
+    /// <summary>What to cool down; by default <see cref="DefaultScope"/> of <see cref="Kind"/>. Plugins set it for provider quirks.</summary>
+    public FailureScope Scope
+    {
+        get => _scope ?? DefaultScope(Kind);
+        init => _scope = value;
+    }
+
+    private readonly FailureScope? _scope;
+
+    /// <summary>The conventional meaning of an HTTP status.</summary>
+    public static FailureKind KindFor(int status) => status switch
+    {
+        429 => FailureKind.Quota,
+        401 => FailureKind.AuthRevoked,
+        402 or 403 => FailureKind.Forbidden,
+        404 => FailureKind.ModelNotFound,
+        408 or >= 500 => FailureKind.Transient,
+        _ => FailureKind.ClientError,
+    };
+
+    /// <summary>Credential-wide for revoked and forbidden, nothing for client errors, that model otherwise.</summary>
+    public static FailureScope DefaultScope(FailureKind kind) => kind switch
+    {
+        FailureKind.AuthRevoked or FailureKind.Forbidden => FailureScope.Credential,
+        FailureKind.ClientError => FailureScope.Request,
+        _ => FailureScope.Model,
+    };
 }

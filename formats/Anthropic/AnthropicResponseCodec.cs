@@ -105,7 +105,7 @@ internal static class AnthropicResponseCodec
         var error = errorBody["error"] as JsonObject;
         var status = StatusForErrorType(Text(error, "type"));
         var message = Text(error, "message") ?? "upstream reported an error";
-        return new UpstreamException(FailureClassifier.KindFor(status), status, message, rawBody);
+        return new UpstreamException(UpstreamException.KindFor(status), status, message, rawBody);
     }
 
     private static UpstreamException Malformed(string detail) =>

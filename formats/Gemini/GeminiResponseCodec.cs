@@ -51,7 +51,7 @@ internal static class GeminiResponseCodec
         if (root["error"] is not JsonObject error) return;
         var status = (int)(GeminiJson.AsLong(error["code"]) ?? 500);
         var message = GeminiJson.AsString(error["message"]) ?? $"upstream returned error {status}";
-        throw new UpstreamException(FailureClassifier.KindFor(status), status, message, JsonText.Serialize(root));
+        throw new UpstreamException(UpstreamException.KindFor(status), status, message, JsonText.Serialize(root));
     }
 
     private static Choice DecodeCandidate(JsonObject candidate, int position, JsonObject extensions)

@@ -96,7 +96,7 @@ internal static class ChatWire
             };
         }
         var message = JsonRead.AsString(error?["message"]) ?? JsonRead.AsString(error) ?? "upstream reported an error";
-        return new UpstreamException(FailureClassifier.KindFor((int)status), (int)status, message, rawBody);
+        return new UpstreamException(UpstreamException.KindFor((int)status), (int)status, message, rawBody);
     }
 
     public static string NewCompletionId(string prefix) => prefix + Guid.NewGuid().ToString("N");

@@ -19,6 +19,19 @@ public sealed record LoadedConfig(ProxyConfig Config, string? Path, string Hash,
     /// <summary>The compiled <c>payload:</c> rules.</summary>
     public PayloadRules Payload { get; init; } = PayloadRules.Empty;
 
+    /// <summary>The whole file as JSON (scalars as strings), for plugin settings.</summary>
+    public System.Text.Json.JsonElement Json { get; init; }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PluginProxy.Abstractions.Plugins.PluginSettings> _settings = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The settings of one plugin: its <c>providers.&lt;id&gt;</c> block (built once per snapshot and plugin).</summary>
+    public PluginProxy.Abstractions.Plugins.PluginSettings SettingsFor(string pluginId) => _settings.GetOrAdd(pluginId, id =>
+    {
+        var providers = Json.ValueKind == System.Text.Json.JsonValueKind.Object && Json.TryGetProperty("providers", out var p) ? p : default;
+        var own = providers.ValueKind == System.Text.Json.JsonValueKind.Object && providers.TryGetProperty(id, out var o) ? o : default;
+        return new PluginProxy.Abstractions.Plugins.PluginSettings(own, Json);
+    });
+
     /// <summary>The directory relative paths in the config are resolved against.</summary>
     public string BaseDirectory => Path is null ? Directory.GetCurrentDirectory() : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
 }
@@ -38,6 +51,7 @@ public static class ConfigLoader
     private static readonly HashSet<string> KnownKeys = typeof(ProxyConfig).GetProperties()
         .Select(p => HyphenatedNamingConvention.Instance.Apply(p.Name))
         .Append("payload")
+        .Append("providers")
         .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Reads the file at <paramref name="path"/>; throws <see cref="ConfigException"/> when it does not parse or validate.</summary>
@@ -87,7 +101,11 @@ public static class ConfigLoader
         {
             throw new ConfigException($"{source}: payload: {e.Message}", e);
         }
-        return new LoadedConfig(config, path, hash ?? Hash(Encoding.UTF8.GetBytes(yaml)), UnknownTopLevelKeys(root)) { Payload = payload };
+        return new LoadedConfig(config, path, hash ?? Hash(Encoding.UTF8.GetBytes(yaml)), UnknownTopLevelKeys(root))
+        {
+            Payload = payload,
+            Json = YamlJson.ToJson(root),
+        };
     }
 
     public static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
@@ -118,6 +136,8 @@ public static class ConfigLoader
             throw new ConfigException($"{source}: tls.enable is true but tls.cert or tls.key is empty");
         if (!string.IsNullOrWhiteSpace(config.ProxyUrl))
             ValidateProxyUrl(config.ProxyUrl, source, "proxy-url");
+        if (config.Timeouts.FirstByteSeconds < 0 || config.Timeouts.StreamIdleSeconds < 0)
+            throw new ConfigException($"{source}: timeouts must not be negative (0 turns a timeout off)");
         if (config.MaxBodySizeMb <= 0)
             throw new ConfigException($"{source}: max-body-size-mb must be positive");
         var strategy = config.Routing.Strategy?.Trim().ToLowerInvariant();

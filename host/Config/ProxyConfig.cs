@@ -26,6 +26,7 @@ public sealed class ProxyConfig
     public int MaxBodySizeMb { get; init; } = 50;
     public RoutingConfig Routing { get; init; } = new();
     public StreamingConfig Streaming { get; init; } = new();
+    public TimeoutsConfig Timeouts { get; init; } = new();
     public PluginsConfig Plugins { get; init; } = new();
     public List<ApiKeyEntry> GeminiApiKey { get; init; } = [];
     public List<ApiKeyEntry> ClaudeApiKey { get; init; } = [];
@@ -64,6 +65,18 @@ public sealed class StreamingConfig
 {
     public int KeepaliveSeconds { get; init; }
     public int BootstrapRetries { get; init; }
+}
+
+/// <summary>The <c>timeouts:</c> block (PluginProxy addition): per upstream attempt; 0 turns one off.</summary>
+public sealed class TimeoutsConfig
+{
+    /// <summary>No response headers from the upstream within this many seconds: the attempt fails as transient and the next credential is tried.</summary>
+    public int FirstByteSeconds { get; init; } = 120;
+    /// <summary>No bytes from the upstream for this many seconds while reading an answer: a stream ends with the dialect's error event.</summary>
+    public int StreamIdleSeconds { get; init; } = 300;
+
+    public TimeSpan FirstByte => FirstByteSeconds > 0 ? TimeSpan.FromSeconds(FirstByteSeconds) : Timeout.InfiniteTimeSpan;
+    public TimeSpan StreamIdle => StreamIdleSeconds > 0 ? TimeSpan.FromSeconds(StreamIdleSeconds) : Timeout.InfiniteTimeSpan;
 }
 
 /// <summary>The <c>plugins:</c> block (PluginProxy addition).</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions.Credentials;
+using PluginProxy.Abstractions.Plugins;
 using PluginProxy.Host.Plugins;
 
 namespace PluginProxy.Host.Credentials;
@@ -34,7 +35,7 @@ public sealed partial class CredentialRefresher(CredentialStore store, PluginRun
             using var lease = plugins.Acquire();
             if (lease.Set.ProviderFor(credential.Type)?.Authenticator is not { } authenticator) return false;
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            var content = await authenticator.RefreshAsync(credential, http, timeout.Token).ConfigureAwait(false);
+            var content = await authenticator.RefreshAsync(new RefreshContext { Credential = credential, Http = http }, timeout.Token).ConfigureAwait(false);
             await store.WriteAsync(Path.GetFileName(credential.FilePath!), content, timeout.Token).ConfigureAwait(false);
             LogRefreshed(credential.Label);
             return true;

@@ -20,7 +20,7 @@ namespace PluginProxy.Host.Plugins;
 public sealed partial class PluginRuntime : IDisposable
 {
     // Types whose assemblies come from the host's context, so plugins and host agree on them.
-    private static readonly Type[] SharedTypes = [typeof(IPlugin), typeof(IDialectCodec)];
+    private static readonly Type[] SharedTypes = [typeof(IPlugin), typeof(IDialectCodec), typeof(PluginProxy.Sdk.Execution.DialectHttpExecutor)];
 
     private readonly ILogger _logger;
     private readonly Lock _reloadGate = new();

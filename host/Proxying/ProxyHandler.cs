@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Plugins;
 using PluginProxy.Abstractions.Upstream;
+using PluginProxy.Sdk.Failures;
 using PluginProxy.Formats;
 using PluginProxy.Formats.Json;
 using PluginProxy.Formats.Sse;
@@ -326,34 +327,34 @@ public sealed partial class ProxyHandler(
             if (state.Http.Request.Headers.TryGetValue(name, out var value)) headers[name] = value.ToString();
         // A suffix in the configured upstream name (models: [{name: "m(8192)"}]) wins over the client's.
         var upstream = ModelName.Parse(route.UpstreamModel);
-        var rules = config.Current.Payload;
+        var loaded = config.Current;
+        var rules = loaded.Payload;
         var protocol = PayloadRules.ProtocolOf(provider.NativeDialect);
         string[] names = [upstream.Base, state.Routed.Base, state.ClientModel];
+        var settings = loaded.Config;
+        var concerns = new AttemptConcerns(
+            route.Credential.Headers,
+            state.Request.Operation != Operation.CountTokens && rules.AppliesTo(protocol, names) ? body => rules.Apply(body, protocol, names) : null,
+            settings.Timeouts.FirstByte,
+            settings.Timeouts.StreamIdle);
         return new UpstreamCall
         {
             Credential = route.Credential,
             UpstreamModel = upstream.Base,
             ReasoningSuffix = upstream.Suffix ?? state.Routed.Suffix,
-            Http = httpClients.For(route.Credential.ProxyUrl, config.Config.ProxyUrl),
+            Http = httpClients.ForAttempt(route.Credential.ProxyUrl, settings.ProxyUrl, concerns),
             Log = _pluginLogs.GetOrAdd(provider.Id, id => new PluginLog(loggerFactory.CreateLogger("Plugin." + id))),
             Clock = scheduler.Clock,
             ClientHeaders = headers,
-            EditBody = rules.AppliesTo(protocol, names) ? body => rules.Apply(body, protocol, names) : null,
+            Settings = loaded.SettingsFor(provider.Id),
         };
     }
 
-    /// <summary>The client's bytes with the model swapped; re-serialized only when a payload rule edits them.</summary>
-    private static ReadOnlyMemory<byte> PassthroughBody(RequestState state, UpstreamCall call)
-    {
-        var body = ModelRewriter.Rewrite(state.Body, call.UpstreamModel);
-        if (call.EditBody is null || state.Request.Operation == Operation.CountTokens) return body;
-        var json = JsonNode.Parse(body.Span)!.AsObject();
-        call.EditBody(json);
-        return JsonText.SerializeToUtf8(json);
-    }
+    /// <summary>The client's bytes with the model swapped (payload rules are applied on the way out, by the attempt's client).</summary>
+    private static ReadOnlyMemory<byte> PassthroughBody(RequestState state, UpstreamCall call) => ModelRewriter.Rewrite(state.Body, call.UpstreamModel);
 
     /// <summary>Runs the routing plugins in order; each may rewrite the model or pin a provider.</summary>
-    private static (string Model, string? Provider) ApplyRouters(PluginSet set, HttpContext http, string model, string? provider)
+    private (string Model, string? Provider) ApplyRouters(PluginSet set, HttpContext http, string model, string? provider)
     {
         if (set.Routers.IsEmpty) return (model, provider);
         var routeValues = http.Request.RouteValues.Where(kv => kv.Value is string)
@@ -366,6 +367,7 @@ public sealed partial class ProxyHandler(
                 Path = http.Request.Path.Value ?? "",
                 RouteValues = routeValues,
                 IsModelAvailable = _ => true,
+                Settings = config.Current.SettingsFor(router.Id),
             });
             model = decision.Model ?? model;
             provider = decision.Provider ?? provider;

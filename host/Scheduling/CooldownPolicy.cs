@@ -1,4 +1,5 @@
 using PluginProxy.Abstractions.Upstream;
+using PluginProxy.Sdk.Failures;
 
 namespace PluginProxy.Host.Scheduling;
 

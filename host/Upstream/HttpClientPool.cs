@@ -10,18 +10,32 @@ namespace PluginProxy.Host.Upstream;
 public sealed class HttpClientPool : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<HttpClient>> _clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<HttpMessageHandler>> _handlers = new(StringComparer.Ordinal);
 
     /// <summary>The client for <paramref name="proxyUrl"/> (null or empty: direct).</summary>
     public HttpClient Get(string? proxyUrl) =>
-        _clients.GetOrAdd(proxyUrl?.Trim() ?? "", key => new Lazy<HttpClient>(() => Create(key))).Value;
+        _clients.GetOrAdd(proxyUrl?.Trim() ?? "", key => new Lazy<HttpClient>(() => new HttpClient(Handler(key), disposeHandler: false)
+        {
+            // Streams can run for many minutes; cancellation comes from the client request and the attempt's timeouts.
+            Timeout = Timeout.InfiniteTimeSpan,
+        })).Value;
 
     /// <summary>The proxy to use: the credential's own, else the global one.</summary>
-    public HttpClient For(string? credentialProxy, string? globalProxy) =>
-        Get(!string.IsNullOrWhiteSpace(credentialProxy) ? credentialProxy : globalProxy);
+    public HttpClient For(string? credentialProxy, string? globalProxy) => Get(Choose(credentialProxy, globalProxy));
+
+    /// <summary>A client for one upstream attempt: the pooled handler of the proxy setting, wrapped in the host's concerns.</summary>
+    internal HttpClient ForAttempt(string? credentialProxy, string? globalProxy, AttemptConcerns concerns) =>
+        new(new AttemptHandler(Handler(Choose(credentialProxy, globalProxy)), concerns), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+
+    private static string Choose(string? credentialProxy, string? globalProxy) =>
+        (!string.IsNullOrWhiteSpace(credentialProxy) ? credentialProxy : globalProxy)?.Trim() ?? "";
+
+    private HttpMessageHandler Handler(string proxyUrl) =>
+        _handlers.GetOrAdd(proxyUrl, key => new Lazy<HttpMessageHandler>(() => Create(key))).Value;
 
     public int Count => _clients.Count;
 
-    private static HttpClient Create(string proxyUrl)
+    private static SocketsHttpHandler Create(string proxyUrl)
     {
         var handler = new SocketsHttpHandler
         {
@@ -44,12 +58,12 @@ public sealed class HttpClientPool : IDisposable
             }
             handler.Proxy = proxy;
         }
-        // Streams can run for many minutes; cancellation comes from the client request instead.
-        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        return handler;
     }
 
     public void Dispose()
     {
         foreach (var client in _clients.Values.Where(c => c.IsValueCreated)) client.Value.Dispose();
+        foreach (var handler in _handlers.Values.Where(h => h.IsValueCreated)) handler.Value.Dispose();
     }
 }

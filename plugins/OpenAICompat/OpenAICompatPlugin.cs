@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Plugins;
-using PluginProxy.Formats.Upstream;
+using PluginProxy.Sdk.Execution;
 
 namespace PluginProxy.Plugins.OpenAICompat;
 

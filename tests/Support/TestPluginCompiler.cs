@@ -13,7 +13,7 @@ public static class TestPluginCompiler
     {
         var platform = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Where(p => Path.GetFileName(p).StartsWith("System", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll");
-        return [.. platform.Concat([typeof(IPlugin).Assembly.Location, typeof(IDialectCodec).Assembly.Location]).Distinct()
+        return [.. platform.Concat([typeof(IPlugin).Assembly.Location, typeof(IDialectCodec).Assembly.Location, typeof(PluginProxy.Sdk.Execution.DialectHttpExecutor).Assembly.Location]).Distinct()
             .Select(p => MetadataReference.CreateFromFile(p))];
     });
 

@@ -15,7 +15,7 @@ public static class TokenPlugin
         using PluginProxy.Abstractions.Canonical;
         using PluginProxy.Abstractions.Credentials;
         using PluginProxy.Abstractions.Plugins;
-        using PluginProxy.Formats.Upstream;
+        using PluginProxy.Sdk.Execution;
 
         namespace TestTokened;
 
@@ -45,8 +45,10 @@ public static class TokenPlugin
 
             public Task<LoginResult> LoginAsync(LoginContext context, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-            public async Task<JsonObject> RefreshAsync(CredentialRecord credential, HttpClient http, CancellationToken cancellationToken)
+            public async Task<JsonObject> RefreshAsync(RefreshContext context, CancellationToken cancellationToken)
             {
+                var credential = context.Credential;
+                var http = context.Http;
                 var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = credential.GetString("refresh_token")! });
                 using var response = await http.PostAsync(credential.GetString("token_url"), form, cancellationToken);
                 response.EnsureSuccessStatusCode();

@@ -1,5 +1,6 @@
 using System.Net;
 using PluginProxy.Abstractions.Upstream;
+using PluginProxy.Sdk.Failures;
 
 namespace PluginProxy.Tests.Abstractions.Upstream;
 

@@ -4,10 +4,12 @@ using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Plugins;
 using PluginProxy.Abstractions.Upstream;
+using PluginProxy.Formats;
 using PluginProxy.Formats.Json;
 using PluginProxy.Formats.Sse;
+using PluginProxy.Sdk.Failures;
 
-namespace PluginProxy.Formats.Upstream;
+namespace PluginProxy.Sdk.Execution;
 
 /// <summary>What an HTTP request to the upstream is for.</summary>
 public enum UpstreamOperation
@@ -40,13 +42,9 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     public virtual Task<long> CountTokensAsync(UpstreamCall call, ChatRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(TokenEstimator.Estimate(request));
 
-    /// <summary>The body to send: encoded, adjusted by the provider, then edited by the operator's payload rules.</summary>
-    private JsonObject Encode(UpstreamCall call, ChatRequest request, UpstreamOperation operation)
-    {
-        var body = PrepareBody(call, request, Codec.EncodeRequest(request, call.UpstreamModel), operation);
-        call.EditBody?.Invoke(body);
-        return body;
-    }
+    /// <summary>The body to send: encoded, then adjusted by the provider. (The host applies the operator's payload rules on the way out.)</summary>
+    private JsonObject Encode(UpstreamCall call, ChatRequest request, UpstreamOperation operation) =>
+        PrepareBody(call, request, Codec.EncodeRequest(request, call.UpstreamModel), operation);
 
     public async Task<ChatResponse> CompleteAsync(UpstreamCall call, ChatRequest request, CancellationToken cancellationToken)
     {
@@ -110,11 +108,6 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     {
         using var request = CreateRequest(call, operation, nativeOperation, query);
         request.Content = content;
-        foreach (var (name, value) in call.Credential.Headers)
-        {
-            request.Headers.Remove(name);
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
         HttpResponseMessage response;
         try
         {

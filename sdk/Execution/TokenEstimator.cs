@@ -2,7 +2,7 @@ using System.Text;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
 
-namespace PluginProxy.Formats.Upstream;
+namespace PluginProxy.Sdk.Execution;
 
 /// <summary>
 /// A rough input-token count (UTF-8 bytes / 4, the usual rule of thumb) for upstreams without a count endpoint.

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using PluginProxy.Abstractions.Upstream;
 
-namespace PluginProxy.Abstractions.Upstream;
+namespace PluginProxy.Sdk.Failures;
 
 /// <summary>
 /// Default mapping from an upstream HTTP failure to a <see cref="FailureKind"/> and a quota reset time. Plugins
@@ -11,15 +12,7 @@ namespace PluginProxy.Abstractions.Upstream;
 /// </summary>
 public static partial class FailureClassifier
 {
-    public static FailureKind KindFor(int status) => status switch
-    {
-        429 => FailureKind.Quota,
-        401 => FailureKind.AuthRevoked,
-        402 or 403 => FailureKind.Forbidden,
-        404 => FailureKind.ModelNotFound,
-        408 or >= 500 => FailureKind.Transient,
-        _ => FailureKind.ClientError,
-    };
+    public static FailureKind KindFor(int status) => UpstreamException.KindFor(status);
 
     /// <summary>Builds the exception for a non-success response. <paramref name="body"/> is the upstream error body.</summary>
     public static UpstreamException FromResponse(int status, HttpResponseHeaders? headers, string? body, TimeProvider? clock = null)
