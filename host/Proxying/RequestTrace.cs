@@ -6,4 +6,6 @@ public sealed class RequestTrace(string requestId)
     public string RequestId { get; } = requestId;
     public string? Provider { get; set; }
     public string? Credential { get; set; }
+    /// <summary>Token usage of the answer, when the proxy saw it (translated answers and streams).</summary>
+    public PluginProxy.Abstractions.Canonical.Usage? Usage { get; set; }
 }

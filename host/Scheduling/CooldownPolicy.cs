@@ -6,7 +6,8 @@ namespace PluginProxy.Host.Scheduling;
 /// <summary>
 /// How long a failure keeps a (credential, model) out of rotation. 429: the upstream's reset time, else 1 s doubling
 /// per consecutive 429 up to a cap; 401: the whole credential for 30 min (and a token refresh); 402/403: 30 min;
-/// 404: 12 h; 408/5xx/connection failure: 1 min; other 4xx: none. <c>disable-cooling</c> drops the backoff and the
+/// 404: 12 h; 408/5xx/connection failure: 1 min; other 4xx: none. What is cooled follows the failure's scope
+/// (<see cref="FailureScope"/>): the model on the credential, the whole credential, or nothing for request-scoped failures. <c>disable-cooling</c> drops the backoff and the
 /// transient minute but keeps explicit reset times and the auth/entitlement/not-found cooldowns.
 /// </summary>
 public static class CooldownPolicy
@@ -19,23 +20,25 @@ public static class CooldownPolicy
     /// <summary>The cooldown and its scope (a model, or <see cref="CooldownBook.AnyModel"/>), or null for none.</summary>
     public static (Cooldown Cooldown, bool WholeCredential)? For(UpstreamException failure, Cooldown? previous, bool disableCooling, TimeSpan maxBackoff, DateTimeOffset now)
     {
+        if (failure.Scope == FailureScope.Request) return null;
+        var whole = failure.Scope == FailureScope.Credential;
         switch (failure.Kind)
         {
             case FailureKind.Quota:
                 if (failure.RetryAfter is { } resetIn)
-                    return (new Cooldown(now + (resetIn > FailureClassifier.MaxRetryAfter ? FailureClassifier.MaxRetryAfter : resetIn), failure.Kind, failure.StatusCode, 0), false);
+                    return (new Cooldown(now + (resetIn > FailureClassifier.MaxRetryAfter ? FailureClassifier.MaxRetryAfter : resetIn), failure.Kind, failure.StatusCode, 0), whole);
                 if (disableCooling) return null;
                 var level = previous is { Kind: FailureKind.Quota } ? previous.BackoffLevel + 1 : 0;
                 var backoff = TimeSpan.FromSeconds(Math.Pow(2, Math.Min(level, 30)));
-                return (new Cooldown(now + (backoff < maxBackoff ? backoff : maxBackoff), failure.Kind, failure.StatusCode, level), false);
+                return (new Cooldown(now + (backoff < maxBackoff ? backoff : maxBackoff), failure.Kind, failure.StatusCode, level), whole);
             case FailureKind.AuthRevoked:
-                return (new Cooldown(now + AuthFailure, failure.Kind, failure.StatusCode, 0), true);
+                return (new Cooldown(now + AuthFailure, failure.Kind, failure.StatusCode, 0), whole);
             case FailureKind.Forbidden:
-                return (new Cooldown(now + Forbidden, failure.Kind, failure.StatusCode, 0), false);
+                return (new Cooldown(now + Forbidden, failure.Kind, failure.StatusCode, 0), whole);
             case FailureKind.ModelNotFound:
-                return (new Cooldown(now + NotFound, failure.Kind, failure.StatusCode, 0), false);
+                return (new Cooldown(now + NotFound, failure.Kind, failure.StatusCode, 0), whole);
             case FailureKind.Transient when !disableCooling:
-                return (new Cooldown(now + Transient, failure.Kind, failure.StatusCode, 0), false);
+                return (new Cooldown(now + Transient, failure.Kind, failure.StatusCode, 0), whole);
             default:
                 return null;
         }

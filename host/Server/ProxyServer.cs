@@ -98,7 +98,11 @@ public sealed class ProxyServer : IAsyncDisposable
         });
         var services = builder.Services;
         services.AddSingleton(config).AddSingleton(plugins).AddSingleton(credentials).AddSingleton(registry).AddSingleton(redactor)
-            .AddSingleton(scheduler).AddSingleton(new HttpClientPool()).AddSingleton<CredentialRefresher>().AddSingleton<ProxyHandler>();
+            .AddSingleton(scheduler).AddSingleton(new HttpClientPool()).AddSingleton<CredentialRefresher>()
+            .AddSingleton(options.Clock ?? TimeProvider.System)
+            .AddSingleton<CredentialUpdate>(sp => UpdateCredentialFile(credentials))
+            .AddSingleton(sp => new CandidateResolver(registry, _ => true))
+            .AddSingleton<AttemptRunner>().AddSingleton<FailoverLoop>().AddSingleton<ProxyHandler>();
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogMiddleware>();
@@ -112,6 +116,16 @@ public sealed class ProxyServer : IAsyncDisposable
             server.Address, plugins.Folder, credentials.AuthDir);
         return server;
     }
+
+    /// <summary>What plugins persist about a credential (UpstreamCall.UpdateCredentialAsync): an edit of its file, written atomically.</summary>
+    private static CredentialUpdate UpdateCredentialFile(CredentialStore credentials) => async (credential, edit, cancellationToken) =>
+    {
+        if (credential.Source != PluginProxy.Abstractions.Credentials.CredentialSource.File || credential.FilePath is null) return;
+        var current = credentials.Current.ById.TryGetValue(credential.Id, out var latest) ? latest : credential;
+        var json = System.Text.Json.Nodes.JsonNode.Parse(current.Metadata.GetRawText())!.AsObject();
+        edit(json);
+        await credentials.WriteAsync(Path.GetFileName(credential.FilePath), json, cancellationToken);
+    };
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 

@@ -1,0 +1,116 @@
+using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Abstractions.Plugins;
+using PluginProxy.Abstractions.Upstream;
+using PluginProxy.Formats.Json;
+using PluginProxy.Host.Security;
+using PluginProxy.Sdk.Failures;
+
+namespace PluginProxy.Host.Proxying;
+
+/// <summary>
+/// Passthrough: the client's bytes with only the model swapped go to the provider in its own dialect, and its answer
+/// is relayed byte for byte, flushed as bytes arrive. Payload rules and credential headers are applied on the way out
+/// by the attempt's client. A failure before the first byte is a failure of the attempt (the next credential may
+/// serve); an SSE stream that breaks after it started ends with the client dialect's error event.
+/// </summary>
+internal static class PassthroughRelay
+{
+    private const int BufferSize = 16 * 1024;
+
+    public static async Task<AttemptResult> RelayAsync(ProxyRequest request, IProviderPlugin provider, UpstreamCall call, StartFlag started,
+        SecretRedactor redactor, Action<string, string, int> logStreamFailed)
+    {
+        var native = new NativeRequest
+        {
+            Body = ModelRewriter.Rewrite(request.Body, call.UpstreamModel),
+            Stream = request.Stream,
+            Operation = request.Endpoint.NativeOperation,
+            Query = request.Endpoint.Framing == Formats.StreamFraming.Sse && request.Stream && request.Client.Dialect == Dialect.Gemini ? "alt=sse" : null,
+        };
+        var upstream = await provider.Executor.SendNativeAsync(call, native, request.Aborted);
+        var http = request.Http;
+        var cancellation = request.Aborted;
+        await using (upstream)
+        {
+            var sse = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+            try
+            {
+                var endsWithBlankLine = true;
+                while (true)
+                {
+                    int read;
+                    try
+                    {
+                        read = await upstream.Body.ReadAsync(buffer, cancellation);
+                    }
+                    catch (Exception e) when (!cancellation.IsCancellationRequested)
+                    {
+                        var failure = e as UpstreamException ?? FailureClassifier.FromTransport(e);
+                        if (!started.IsSet) throw failure;
+                        if (sse)
+                        {
+                            logStreamFailed(provider.Id, call.Credential.Label, failure.StatusCode);
+                            await WriteErrorEventAsync(request, failure, endsWithBlankLine, redactor);
+                        }
+                        return new AttemptResult(AttemptOutcome.FailedAfterStart, failure, provider.NativeDialect);
+                    }
+                    if (!started.IsSet)
+                    {
+                        if (!http.Response.HasStarted) StartResponse(http.Response, upstream, sse);
+                        started.Set();
+                    }
+                    if (read == 0) break;
+                    try
+                    {
+                        await http.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellation);
+                        await http.Response.Body.FlushAsync(cancellation);
+                    }
+                    catch (Exception e) when (e is IOException or OperationCanceledException)
+                    {
+                        return AttemptResult.ClientGone;
+                    }
+                    endsWithBlankLine = read >= 2 && buffer[read - 1] == (byte)'\n' && buffer[read - 2] == (byte)'\n'
+                        || read >= 4 && buffer.AsSpan(read - 4, 4).SequenceEqual("\r\n\r\n"u8);
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        return AttemptResult.Served;
+    }
+
+    private static void StartResponse(Microsoft.AspNetCore.Http.HttpResponse response, NativeResponse upstream, bool sse)
+    {
+        response.StatusCode = upstream.StatusCode;
+        if (upstream.ContentType is not null) response.ContentType = upstream.ContentType;
+        foreach (var (name, value) in upstream.Headers)
+        {
+            // The proxy's own request id (the one in its log) stays; the upstream's travels under its own name.
+            if (name.Equals("x-request-id", StringComparison.OrdinalIgnoreCase)) response.Headers["X-Upstream-Request-Id"] = value;
+            else response.Headers[name] = value;
+        }
+        if (sse) response.Headers.CacheControl = "no-cache";
+    }
+
+    private static async Task WriteErrorEventAsync(ProxyRequest request, UpstreamException failure, bool endsWithBlankLine, SecretRedactor redactor)
+    {
+        var http = request.Http;
+        try
+        {
+            if (!endsWithBlankLine) await http.Response.Body.WriteAsync("\n\n"u8.ToArray(), CancellationToken.None);
+            var encoder = request.Client.CreateStreamEncoder(new ChatRequest { Model = request.ClientModel, Stream = true }, request.Endpoint.Framing);
+            var message = failure.Kind == FailureKind.Transient && failure.StatusCode == 502
+                ? "The upstream connection failed mid-stream; the answer is incomplete."
+                : failure.Message;
+            encoder.EncodeError(failure.StatusCode, redactor.Redact(message), http.Response.BodyWriter);
+            await http.Response.BodyWriter.FlushAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client left too; nothing more to tell it.
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Host.Config;
+using PluginProxy.Host.Models;
+
+namespace PluginProxy.Host.Proxying;
+
+/// <summary>
+/// One inference request after it was read and checked: the body, its model and stream flag, and the config snapshot
+/// every later step uses (a reload mid-request changes nothing for it). The resolver adds the routed model; the first
+/// translated attempt adds the canonical request, which later attempts reuse.
+/// </summary>
+internal sealed class ProxyRequest(HttpContext http, InferenceRequest endpoint, LoadedConfig config, ReadOnlyMemory<byte> body, JsonObject json, string model, bool stream)
+{
+    public HttpContext Http { get; } = http;
+    public InferenceRequest Endpoint { get; } = endpoint;
+    public LoadedConfig Config { get; } = config;
+    /// <summary>The client's bytes, for passthrough.</summary>
+    public ReadOnlyMemory<byte> Body { get; } = body;
+    public JsonObject Json { get; } = json;
+    /// <summary>The model as the client sent it.</summary>
+    public string ClientModel { get; } = model;
+    public bool Stream { get; } = stream;
+
+    public ClientDialect Client => Endpoint.Client;
+    public CancellationToken Aborted => Http.RequestAborted;
+
+    /// <summary>The model after routing plugins, as text (for messages).</summary>
+    public string RoutedModel { get; set; } = "";
+
+    /// <summary>The model after routing plugins, split from its thinking suffix.</summary>
+    public ModelName Routed { get; set; }
+
+    /// <summary>The model name translated answers carry: the one a routing plugin says the client asked for, else the client's.</summary>
+    public string? ResponseModel { get; set; }
+
+    public ChatRequest? Canonical { get; set; }
+
+    /// <summary>The reasoning settings as the client sent them, before any suffix applied (set when decoding).</summary>
+    public ReasoningConfig? ClientReasoning { get; set; }
+}
