@@ -154,6 +154,8 @@ public sealed partial class PluginRuntime : IDisposable
                 config.PreferSharedTypes = true;
             });
             var assembly = loader.LoadDefaultAssembly();
+            // Before any plugin type is touched: a plugin built against another contract would fail later, mid-request.
+            if (ContractMismatch(assembly) is { } mismatch) throw new InvalidOperationException(mismatch);
             var providers = new List<IProviderPlugin>();
             var routers = new List<IRoutingPlugin>();
             foreach (var type in assembly.GetExportedTypes().Where(t => t is { IsClass: true, IsAbstract: false }))
@@ -189,6 +191,24 @@ public sealed partial class PluginRuntime : IDisposable
             LogLoadFailed(e, name, Reason(e));
             return null;
         }
+    }
+
+    /// <summary>
+    /// Why a plugin cannot run against this host's contract, or null: the versions of <c>PluginProxy.Abstractions</c> and
+    /// <c>PluginProxy.Sdk</c> it references must have the host's major version and at most its minor one.
+    /// </summary>
+    internal static string? ContractMismatch(Assembly plugin)
+    {
+        foreach (var shared in new[] { typeof(IPlugin).Assembly, typeof(PluginProxy.Sdk.Execution.DialectHttpExecutor).Assembly })
+        {
+            var host = shared.GetName();
+            var wanted = plugin.GetReferencedAssemblies().FirstOrDefault(r => string.Equals(r.Name, host.Name, StringComparison.Ordinal));
+            if (wanted?.Version is not { } version || host.Version is not { } have) continue;
+            if (version.Major != have.Major || version.Minor > have.Minor)
+                return $"built against {host.Name} {version.Major}.{version.Minor}, but this host has contract {have.Major}.{have.Minor}; " +
+                       $"rebuild the plugin against PluginProxy {have.Major}.{have.Minor}";
+        }
+        return null;
     }
 
     private static IProviderPlugin Validate(IProviderPlugin provider)
