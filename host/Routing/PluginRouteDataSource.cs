@@ -66,8 +66,9 @@ internal sealed partial class PluginRouteDataSource : EndpointDataSource, IDispo
             if (lease.Set.Revision == previous.Revision) return;
             Volatile.Write(ref _table, new Table(lease.Set.Revision, Build(lease.Set), new CancellationTokenSource()));
         }
-        previous.Changes.Cancel(); // after publishing: the matcher re-reads Endpoints when the token fires
-        previous.Changes.Dispose();
+        // After publishing: the matcher re-reads Endpoints when the token fires. Not disposed: a consumer may still be
+        // registering on the old token, and must then be called at once.
+        previous.Changes.Cancel();
     }
 
     private List<Endpoint> Build(PluginSet set)
@@ -152,11 +153,7 @@ internal sealed partial class PluginRouteDataSource : EndpointDataSource, IDispo
         return false;
     }
 
-    public void Dispose()
-    {
-        _plugins.Changed -= OnPluginsChanged;
-        _table.Changes.Dispose();
-    }
+    public void Dispose() => _plugins.Changed -= OnPluginsChanged;
 
     [LoggerMessage(LogLevel.Warning, "Routing plugin {Router}: route {Pattern} ignored: {Reason}")]
     private partial void LogBadRoute(string router, string pattern, string reason);
