@@ -20,8 +20,6 @@ internal sealed record Candidates(string ModelId, ImmutableArray<ModelRoute> Rou
 /// </summary>
 internal sealed class CandidateResolver(ModelRegistry registry, Func<string, bool> isModelAvailable)
 {
-    private static readonly HashSet<string> AuthHeaders = new(StringComparer.OrdinalIgnoreCase) { "authorization", "x-api-key", "x-goog-api-key", "cookie" };
-
     /// <summary>The candidates, or null when no credential serves the model (the caller answers 404).</summary>
     public Candidates? Resolve(ProxyRequest request, PluginSet plugins)
     {
@@ -42,7 +40,7 @@ internal sealed class CandidateResolver(ModelRegistry registry, Func<string, boo
         var http = request.Http;
         var routeValues = http.Request.RouteValues.Where(kv => kv.Value is string)
             .ToDictionary(kv => kv.Key, kv => (string)kv.Value!, StringComparer.OrdinalIgnoreCase);
-        var headers = ClientHeaders(http.Request.Headers);
+        var headers = Routing.RoutingRequest.RouteHeaders(http.Request);
         string? responseModel = null;
         foreach (var router in plugins.Routers)
         {
@@ -60,14 +58,5 @@ internal sealed class CandidateResolver(ModelRegistry registry, Func<string, boo
             responseModel = decision.ResponseModel ?? responseModel;
         }
         return (model, provider, responseModel);
-    }
-
-    /// <summary>The client's headers without its credentials, as routers see them.</summary>
-    public static IReadOnlyDictionary<string, string> ClientHeaders(IHeaderDictionary headers)
-    {
-        var result = new Dictionary<string, string>(headers.Count, StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in headers)
-            if (!AuthHeaders.Contains(name)) result[name] = value.ToString();
-        return result;
     }
 }

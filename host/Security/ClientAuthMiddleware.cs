@@ -21,12 +21,16 @@ internal sealed class ClientAuthMiddleware(RequestDelegate next, ConfigStore con
     public async Task InvokeAsync(HttpContext http)
     {
         var path = http.Request.Path.Value ?? "";
-        if (!ProtectedPrefixes.Any(p => path.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
+        // Plugin routes carry their policy as endpoint metadata (routing runs before this middleware).
+        var policy = http.GetEndpoint()?.Metadata.GetMetadata<ClientKeyMetadata>();
+        var required = ProtectedPrefixes.Any(p => path.StartsWith(p, StringComparison.OrdinalIgnoreCase)) || policy?.Required == true;
+        var keys = config.Config.ApiKeys;
+        if (!required)
         {
+            if (policy is not null && keys.Count > 0) Check(http, keys); // identify only: the plugin decides what a missing key means
             await next(http);
             return;
         }
-        var keys = config.Config.ApiKeys;
         if (keys.Count == 0)
         {
             // Config validation never lets this happen on a public bind; checked again here because an open proxy is the worst outcome.
@@ -38,9 +42,7 @@ internal sealed class ClientAuthMiddleware(RequestDelegate next, ConfigStore con
             await ErrorWriter.WriteAsync(http, ClientDialect.ForPath(path), 401, "No client keys are configured (api-keys) on a public address; requests are refused.", "invalid_api_key");
             return;
         }
-        var cached = Volatile.Read(ref _keys);
-        if (!ReferenceEquals(cached.Source, keys)) Volatile.Write(ref _keys, cached = new KeyCache(keys, ClientKeys.Encode(keys)));
-        var result = ClientKeys.Check(http.Request, cached.Bytes);
+        var result = Check(http, keys);
         if (result == KeyCheck.Accepted)
         {
             await next(http);
@@ -50,5 +52,15 @@ internal sealed class ClientAuthMiddleware(RequestDelegate next, ConfigStore con
             ? "Missing API key. Send one of the keys in api-keys as 'Authorization: Bearer <key>', 'x-api-key', 'x-goog-api-key' or '?key='."
             : "Invalid API key.";
         await ErrorWriter.WriteAsync(http, ClientDialect.ForPath(path), 401, message, "invalid_api_key");
+    }
+
+    /// <summary>Checks the presented key; an accepted one is recorded as the request's <see cref="ClientKeyFeature"/>.</summary>
+    private KeyCheck Check(HttpContext http, List<string> keys)
+    {
+        var cached = Volatile.Read(ref _keys);
+        if (!ReferenceEquals(cached.Source, keys)) Volatile.Write(ref _keys, cached = new KeyCache(keys, ClientKeys.Encode(keys)));
+        var result = ClientKeys.Check(http.Request, cached.Bytes, out var presented);
+        if (result == KeyCheck.Accepted) http.Features.Set(new ClientKeyFeature(presented!));
+        return result;
     }
 }

@@ -20,9 +20,10 @@ internal static class ClientKeys
     /// <summary>The configured keys as bytes, computed once per config snapshot.</summary>
     public static byte[][] Encode(IReadOnlyList<string> keys) => [.. keys.Select(Encoding.UTF8.GetBytes)];
 
-    public static KeyCheck Check(HttpRequest request, byte[][] keys)
+    /// <summary>Checks the key the client presented, which is returned in <paramref name="presented"/> (null when none).</summary>
+    public static KeyCheck Check(HttpRequest request, byte[][] keys, out string? presented)
     {
-        var presented = Presented(request);
+        presented = Presented(request);
         if (presented is null) return KeyCheck.Missing;
         var bytes = Encoding.UTF8.GetBytes(presented);
         var match = false;

@@ -14,6 +14,7 @@ using PluginProxy.Host.Logging;
 using PluginProxy.Host.Models;
 using PluginProxy.Host.Plugins;
 using PluginProxy.Host.Proxying;
+using PluginProxy.Host.Routing;
 using PluginProxy.Host.Scheduling;
 using PluginProxy.Host.Security;
 using PluginProxy.Host.Upstream;
@@ -101,8 +102,9 @@ public sealed class ProxyServer : IAsyncDisposable
             .AddSingleton(scheduler).AddSingleton(new HttpClientPool()).AddSingleton<CredentialRefresher>()
             .AddSingleton(options.Clock ?? TimeProvider.System)
             .AddSingleton<CredentialUpdate>(sp => UpdateCredentialFile(credentials))
-            .AddSingleton(sp => new CandidateResolver(registry, _ => true))
+            .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>().IsAvailable))
             .AddSingleton<AttemptRunner>().AddSingleton<FailoverLoop>().AddSingleton<ProxyHandler>();
+        services.AddPluginRoutes();
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogMiddleware>();
@@ -110,6 +112,7 @@ public sealed class ProxyServer : IAsyncDisposable
         HealthEndpoints.Map(app);
         ModelEndpoints.Map(app);
         InferenceEndpoints.Map(app);
+        app.MapPluginRoutes(); // the routing plugins' aliases and forwarding routes, live with the plugin set
         await app.StartAsync(cancellationToken);
         var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins]);
         startLog.LogInformation("PluginProxy listening on {Address}; plugins from {Folder}; credentials from {AuthDir}",

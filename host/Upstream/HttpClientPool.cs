@@ -35,7 +35,7 @@ public sealed class HttpClientPool : IDisposable
 
     public int Count => _clients.Count;
 
-    private static SocketsHttpHandler Create(string proxyUrl)
+    internal static SocketsHttpHandler Create(string proxyUrl)
     {
         var handler = new SocketsHttpHandler
         {
