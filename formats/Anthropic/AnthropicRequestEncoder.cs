@@ -227,7 +227,14 @@ internal static class AnthropicRequestEncoder
     }
 
     /// <summary>One tool as Anthropic declares it (the by-value definition of a <c>tool_addition</c>); null when it has no Anthropic form.</summary>
-    public static JsonObject? EncodeTool(ToolDefinition tool) => EncodeTools([tool]) is [JsonObject only] ? only : null;
+    public static JsonObject? EncodeTool(ToolDefinition tool)
+    {
+        var array = EncodeTools([tool]);
+        if (array.Count != 1) return null;
+        var only = array[0] as JsonObject;
+        array.Clear();
+        return only;
+    }
 
     private static JsonObject InputSchema(JsonNode? parameters)
     {
