@@ -66,12 +66,12 @@ internal static class AnthropicRequestEncoder
     /// right after the assistant turn holding the call (in the order the results were given); consecutive turns of
     /// one role are merged, and turns left empty are dropped.
     /// </summary>
-    /// <para>
+    /// <remarks>
     /// System messages stay in place as <c>role:"system"</c> turns (consecutive ones merged, as Anthropic allows no two in
     /// a row), with their extensions (<c>output_config</c>) as keys of the turn. Those before any other turn cannot be
     /// <c>messages[0]</c>: their text goes to <paramref name="leadingSystem"/> (appended to the top-level system) and only a
     /// directive (content <c>[]</c> with <c>output_config</c>, valid anywhere) stays.
-    /// </para>
+    /// </remarks>
     private static JsonArray EncodeMessages(List<Message> messages, out List<ContentPart> leadingSystem)
     {
         leadingSystem = [];
