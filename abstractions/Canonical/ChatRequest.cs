@@ -50,6 +50,12 @@ public enum Role
     Assistant,
     /// <summary>A tool result turn (OpenAI <c>role:"tool"</c>). Anthropic and Gemini carry results in user turns.</summary>
     Tool,
+    /// <summary>
+    /// A system instruction at this point of the conversation (Anthropic mid-conversation <c>role:"system"</c> message),
+    /// as opposed to <see cref="ChatRequest.System"/>, which precedes everything. Its parts are text and
+    /// <see cref="ToolChangePart"/>s; codecs whose dialect has no such message render it as a system note.
+    /// </summary>
+    System,
 }
 
 public sealed class Message
@@ -68,6 +74,12 @@ public sealed class Message
 
     /// <summary>Optional participant name (OpenAI <c>name</c>).</summary>
     public string? Name { get; set; }
+
+    /// <summary>
+    /// Dialect-qualified message-level fields with no canonical home (for example <c>anthropic.output_config</c> on a
+    /// mid-conversation system message). A codec re-emits its own keys and ignores the others.
+    /// </summary>
+    public JsonObject? Extensions { get; set; }
 }
 
 /// <summary>Sampling and length controls shared by all dialects.</summary>

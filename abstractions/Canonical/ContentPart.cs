@@ -77,6 +77,23 @@ public sealed class ToolResultPart : ContentPart
 }
 
 /// <summary>
+/// A change of the tools offered to the model from this point of the conversation on (Anthropic <c>tool_addition</c> /
+/// <c>tool_removal</c> blocks in a <see cref="Role.System"/> message). The tool is named by <see cref="Name"/> (and
+/// <see cref="ServerName"/> for MCP tools; a whole MCP toolset has only <see cref="ServerName"/>), or given by value in
+/// <see cref="Definition"/>. Dialects without such changes keep <c>tools</c> as declared (plus added definitions) and
+/// tell the model in a system note.
+/// </summary>
+public sealed class ToolChangePart : ContentPart
+{
+    /// <summary>True for a removal (the tool is no longer offered), false for an addition.</summary>
+    public bool Removed { get; set; }
+    public string? Name { get; set; }
+    public string? ServerName { get; set; }
+    /// <summary>The tool given by value (an addition of a tool not in the request's tools).</summary>
+    public ToolDefinition? Definition { get; set; }
+}
+
+/// <summary>
 /// A dialect-native part with no canonical equivalent (Gemini <c>executableCode</c> / <c>codeExecutionResult</c>,
 /// Anthropic <c>server_tool_use</c>, ...). The codec of <see cref="Dialect"/> re-emits <see cref="Json"/> verbatim;
 /// other codecs may render it as text or drop it.

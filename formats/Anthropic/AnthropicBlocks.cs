@@ -67,10 +67,38 @@ internal static class AnthropicBlocks
             }
             case "redacted_thinking":
                 return WithExtras(new ReasoningPart { RedactedData = RequiredString(block, "data", path) }, block, "type", "data");
+            case "tool_addition":
+            case "tool_removal":
+                return DecodeToolChange(block, type == "tool_removal", path);
             default:
                 // server_tool_use, web_search_tool_result, mcp_tool_use, search_result, container_upload, ...
                 return new NativePart(Dialect.Anthropic, block.DeepClone());
         }
+    }
+
+    /// <summary>
+    /// <c>tool</c> is a <c>tool_reference</c> (name), <c>mcp_tool_reference</c> (name, server_name),
+    /// <c>mcp_toolset_reference</c> (server_name) or <c>tool_definition</c> (definition by value). The whole <c>tool</c>
+    /// object also rides as the <c>anthropic.tool</c> extension, so this codec re-emits it exactly as it came.
+    /// </summary>
+    private static ContentPart DecodeToolChange(JsonObject block, bool removed, string path)
+    {
+        var change = new ToolChangePart { Removed = removed };
+        var toolPath = Path(path, "tool");
+        if (OptionalObject(block, "tool", path) is { } tool)
+        {
+            if (OptionalString(tool, "type", toolPath) == "tool_definition")
+            {
+                var definitionPath = Path(toolPath, "definition");
+                change.Definition = AnthropicRequestDecoder.DecodeTool(OptionalObject(tool, "definition", toolPath) ?? [], definitionPath);
+            }
+            else
+            {
+                change.Name = Text(tool, "name");
+                change.ServerName = Text(tool, "server_name");
+            }
+        }
+        return WithExtras(change, block, "type");
     }
 
     private static ContentPart DecodeImage(JsonObject block, string path)
@@ -165,6 +193,7 @@ internal static class AnthropicBlocks
                 ["input"] = ArgumentsObject(call.Arguments),
             },
             ToolResultPart result => EncodeToolResult(result, target),
+            ToolChangePart change => EncodeToolChange(change),
             NativePart { Dialect: Dialect.Anthropic } native => native.Json.DeepClone() as JsonObject,
             _ => null,
         };
@@ -250,6 +279,26 @@ internal static class AnthropicBlocks
         var block = new JsonObject { ["type"] = "tool_result", ["tool_use_id"] = result.ToolCallId };
         if (EncodeContent(result.Content, target) is { } content) block["content"] = content;
         if (result.IsError) block["is_error"] = true;
+        return block;
+    }
+
+    /// <summary>The change with its <c>tool</c>: the one decoded (extension <c>anthropic.tool</c>), else built from the fields.</summary>
+    private static JsonObject? EncodeToolChange(ToolChangePart change)
+    {
+        var block = new JsonObject { ["type"] = change.Removed ? "tool_removal" : "tool_addition" };
+        if (change.Extensions?[ExtensionPrefix + "tool"] is JsonObject) return block;
+        JsonObject tool;
+        if (change.Definition is { } definition && AnthropicRequestEncoder.EncodeTool(definition) is { } encoded)
+            tool = new JsonObject { ["type"] = "tool_definition", ["definition"] = encoded };
+        else if (change.Name is { } name)
+            tool = change.ServerName is { } server
+                ? new JsonObject { ["type"] = "mcp_tool_reference", ["name"] = name, ["server_name"] = server }
+                : new JsonObject { ["type"] = "tool_reference", ["name"] = name };
+        else if (change.ServerName is { } toolset)
+            tool = new JsonObject { ["type"] = "mcp_toolset_reference", ["server_name"] = toolset };
+        else
+            return null;
+        block["tool"] = tool;
         return block;
     }
 

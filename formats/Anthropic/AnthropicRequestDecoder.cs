@@ -69,7 +69,8 @@ internal static class AnthropicRequestDecoder
                 {
                     var path = Path("system", i);
                     var block = Object(blocks[i], path);
-                    if (OptionalString(block, "type", path) != "text") throw new RequestFormatException($"{path} must be a text block");
+                    // Only text is valid here; a block type this codec does not know is dropped rather than refused.
+                    if (OptionalString(block, "type", path) != "text") continue;
                     parts.Add(AnthropicBlocks.Decode(block, path, noTools));
                 }
                 return parts;
@@ -84,6 +85,9 @@ internal static class AnthropicRequestDecoder
     /// <summary>
     /// Assistant turns map one to one. A user turn is split into runs: tool_result blocks become Role.Tool messages and
     /// everything else Role.User messages, in their original order (the encoder merges them back into one user turn).
+    /// A mid-conversation <c>system</c> message becomes a Role.System message in place, wherever it stands (placement
+    /// is the upstream's to judge), with its other keys (<c>output_config</c>) as message extensions. Messages of a role
+    /// this codec does not know are dropped.
     /// </summary>
     private static List<Message> DecodeMessages(JsonObject body)
     {
@@ -94,12 +98,27 @@ internal static class AnthropicRequestDecoder
         {
             var path = Path("messages", i);
             var message = Object(array[i], path);
-            var role = RequiredString(message, "role", path) switch
+            Role role;
+            switch (RequiredString(message, "role", path))
             {
-                "user" => Role.User,
-                "assistant" => Role.Assistant,
-                var other => throw new RequestFormatException($"{Path(path, "role")} must be \"user\" or \"assistant\", not \"{other}\""),
-            };
+                case "user":
+                    role = Role.User;
+                    break;
+                case "assistant":
+                    role = Role.Assistant;
+                    break;
+                case "system":
+                    // The directive-only form (content [] with output_config) is valid, so content may be empty or absent.
+                    messages.Add(new Message
+                    {
+                        Role = Role.System,
+                        Parts = message["content"] is null ? [] : DecodeContent(message, Path(path, "content"), toolNames),
+                        Extensions = CollectExtras(message, null, "role", "content"),
+                    });
+                    continue;
+                default:
+                    continue;
+            }
             var parts = DecodeContent(message, Path(path, "content"), toolNames);
             if (role == Role.Assistant)
             {
@@ -165,40 +184,42 @@ internal static class AnthropicRequestDecoder
         for (var i = 0; i < array.Count; i++)
         {
             var path = Path("tools", i);
-            var tool = Object(array[i], path);
-            var type = OptionalString(tool, "type", path);
-            var name = OptionalString(tool, "name", path);
-            var serverKind = ServerToolKind(type) ?? (type is null && !tool.ContainsKey("input_schema") ? ServerToolKind(name) : null);
-            if (serverKind is { } kind)
-            {
-                var kindName = ServerToolKind(type) is not null ? type! : name!;
-                tools.Add(new ToolDefinition { Kind = kind, Name = kindName, Config = ServerToolConfig(tool, kindName) });
-            }
-            else if (type is not null && type != "custom")
-            {
-                tools.Add(new ToolDefinition
-                {
-                    Kind = ToolKind.Native,
-                    NativeDialect = Dialect.Anthropic,
-                    Name = name ?? type,
-                    Config = tool.DeepClone(),
-                });
-            }
-            else
-            {
-                var schema = tool["input_schema"];
-                if (schema is not null and not JsonObject) throw new RequestFormatException($"{Path(path, "input_schema")} must be an object");
-                tools.Add(new ToolDefinition
-                {
-                    Name = name ?? throw new RequestFormatException($"{Path(path, "name")} is required"),
-                    Description = OptionalString(tool, "description", path),
-                    Parameters = schema?.DeepClone(),
-                    Strict = OptionalBool(tool, "strict", path),
-                    Extensions = CollectExtras(tool, null, "name", "description", "input_schema", "strict"),
-                });
-            }
+            tools.Add(DecodeTool(Object(array[i], path), path));
         }
         return tools;
+    }
+
+    /// <summary>One tool definition (also the by-value definition of a <c>tool_addition</c> block).</summary>
+    public static ToolDefinition DecodeTool(JsonObject tool, string path)
+    {
+        var type = OptionalString(tool, "type", path);
+        var name = OptionalString(tool, "name", path);
+        var serverKind = ServerToolKind(type) ?? (type is null && !tool.ContainsKey("input_schema") ? ServerToolKind(name) : null);
+        if (serverKind is { } kind)
+        {
+            var kindName = ServerToolKind(type) is not null ? type! : name!;
+            return new ToolDefinition { Kind = kind, Name = kindName, Config = ServerToolConfig(tool, kindName) };
+        }
+        if (type is not null && type != "custom")
+        {
+            return new ToolDefinition
+            {
+                Kind = ToolKind.Native,
+                NativeDialect = Dialect.Anthropic,
+                Name = name ?? type,
+                Config = tool.DeepClone(),
+            };
+        }
+        var schema = tool["input_schema"];
+        if (schema is not null and not JsonObject) throw new RequestFormatException($"{Path(path, "input_schema")} must be an object");
+        return new ToolDefinition
+        {
+            Name = name ?? throw new RequestFormatException($"{Path(path, "name")} is required"),
+            Description = OptionalString(tool, "description", path),
+            Parameters = schema?.DeepClone(),
+            Strict = OptionalBool(tool, "strict", path),
+            Extensions = CollectExtras(tool, null, "name", "description", "input_schema", "strict"),
+        };
     }
 
     private static ToolKind? ServerToolKind(string? name) => name switch
@@ -230,7 +251,8 @@ internal static class AnthropicRequestDecoder
             "any" => new ToolChoice { Mode = ToolChoiceMode.Required },
             "none" => new ToolChoice { Mode = ToolChoiceMode.None },
             "tool" => new ToolChoice { Mode = ToolChoiceMode.Function, Name = RequiredString(choice, "name", path) },
-            _ => throw new RequestFormatException("tool_choice.type must be one of auto, any, tool, none"),
+            // A choice this codec does not know leaves the upstream's default.
+            _ => null,
         };
         if (OptionalBool(choice, "disable_parallel_tool_use", path) is { } disable) request.ParallelToolCalls = !disable;
     }
@@ -264,14 +286,15 @@ internal static class AnthropicRequestDecoder
                     request.Reasoning = new ReasoningConfig { Effort = TakeEffort(outputConfig) ?? "auto", BudgetTokens = -1, IncludeThoughts = true };
                     break;
                 default:
-                    throw new RequestFormatException("thinking.type must be one of enabled, disabled, adaptive");
+                    // A thinking type this codec does not know: no reasoning setting is translated.
+                    break;
             }
             var extras = new JsonObject();
             foreach (var (key, value) in thinking)
             {
                 if (key is not ("type" or "budget_tokens")) extras[key] = value?.DeepClone();
             }
-            if (extras.Count > 0) request.Extensions[ExtensionPrefix + "thinking"] = extras;
+            if (extras.Count > 0 && request.Reasoning is not null) request.Extensions[ExtensionPrefix + "thinking"] = extras;
         }
 
         if (outputConfig is { Count: > 0 }) request.Extensions[ExtensionPrefix + "output_config"] = outputConfig;

@@ -25,7 +25,7 @@ internal static class AnthropicRequestEncoder
 
     public static JsonObject Encode(ChatRequest request, string upstreamModel)
     {
-        var messages = EncodeMessages(request.Messages);
+        var messages = EncodeMessages(request.Messages, out var leadingSystem);
         var tools = EncodeTools(request.Tools);
         var body = new JsonObject { ["model"] = upstreamModel };
 
@@ -40,7 +40,7 @@ internal static class AnthropicRequestEncoder
         CompactTurns(messages);
         body["max_tokens"] = maxTokens ?? (thinking is not null && budget >= DefaultMaxTokens ? budget + AnswerMargin : DefaultMaxTokens);
 
-        if (AnthropicBlocks.EncodeContent(request.System.Where(p => p is TextPart), BlockTarget.Request) is { } system)
+        if (AnthropicBlocks.EncodeContent(request.System.Concat(leadingSystem).Where(p => p is TextPart), BlockTarget.Request) is { } system)
             body["system"] = system;
         body["messages"] = messages;
         if (tools.Count > 0)
@@ -66,8 +66,15 @@ internal static class AnthropicRequestEncoder
     /// right after the assistant turn holding the call (in the order the results were given); consecutive turns of
     /// one role are merged, and turns left empty are dropped.
     /// </summary>
-    private static JsonArray EncodeMessages(List<Message> messages)
+    /// <remarks>
+    /// System messages stay in place as <c>role:"system"</c> turns (consecutive ones merged, as Anthropic allows no two in
+    /// a row), with their extensions (<c>output_config</c>) as keys of the turn. Those before any other turn cannot be
+    /// <c>messages[0]</c>: their text goes to <paramref name="leadingSystem"/> (appended to the top-level system) and only a
+    /// directive (content <c>[]</c> with <c>output_config</c>, valid anywhere) stays.
+    /// </remarks>
+    private static JsonArray EncodeMessages(List<Message> messages, out List<ContentPart> leadingSystem)
     {
+        leadingSystem = [];
         var callOwner = new Dictionary<string, int>();
         for (var i = 0; i < messages.Count; i++)
         {
@@ -87,6 +94,19 @@ internal static class AnthropicRequestEncoder
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
+            if (message.Role == Role.System)
+            {
+                if (!turns.OfType<JsonObject>().Any(t => Text(t, "role") != "system"))
+                {
+                    leadingSystem.AddRange(message.Parts.Where(p => p is TextPart));
+                    AppendSystemTurn(turns, message.Parts.Where(p => p is not TextPart), message.Extensions);
+                }
+                else
+                {
+                    AppendSystemTurn(turns, message.Parts, message.Extensions);
+                }
+                continue;
+            }
             var role = message.Role == Role.Assistant ? "assistant" : "user";
             var parts = message.Parts.Where(p => p is not ToolResultPart r || !callOwner.ContainsKey(r.ToolCallId));
             AppendTurn(turns, role, parts);
@@ -112,6 +132,35 @@ internal static class AnthropicRequestEncoder
         turns.Add(new JsonObject { ["role"] = role, ["content"] = new JsonArray([.. blocks]) });
     }
 
+    /// <summary>
+    /// A system turn; kept even without blocks when it carries extensions (the directive-only form), merged into a
+    /// system turn right before it (later extension values win).
+    /// </summary>
+    private static void AppendSystemTurn(JsonArray turns, IEnumerable<ContentPart> parts, JsonObject? extensions)
+    {
+        var blocks = new List<JsonObject>();
+        foreach (var part in parts)
+        {
+            if (AnthropicBlocks.Encode(part, BlockTarget.Request) is { } block) blocks.Add(block);
+        }
+        var hasExtras = extensions?.Any(e => e.Key.StartsWith(ExtensionPrefix, StringComparison.Ordinal)) == true;
+        if (blocks.Count == 0 && !hasExtras) return;
+        if (turns.Count > 0 && turns[^1] is JsonObject last && Text(last, "role") == "system")
+        {
+            var content = last["content"]!.AsArray();
+            foreach (var block in blocks) content.Add(block);
+            foreach (var (key, value) in extensions ?? [])
+            {
+                if (key.StartsWith(ExtensionPrefix, StringComparison.Ordinal) && key.Length > ExtensionPrefix.Length)
+                    last[key[ExtensionPrefix.Length..]] = value?.DeepClone();
+            }
+            return;
+        }
+        var turn = new JsonObject { ["role"] = "system", ["content"] = new JsonArray([.. blocks]) };
+        EmitExtras(extensions, turn);
+        turns.Add(turn);
+    }
+
     /// <summary>A lone plain text block is sent as a string, the shortest form (applied after merging).</summary>
     private static void CompactTurns(JsonArray turns)
     {
@@ -126,13 +175,16 @@ internal static class AnthropicRequestEncoder
     /// Conversations Anthropic rejects when thinking is on: a prefilled (final) assistant turn, or an open tool loop whose
     /// assistant turn does not start with signed thinking (typical for history produced by another dialect's model).
     /// </summary>
-    private static bool ConflictsWithThinking(JsonArray turns)
+    private static bool ConflictsWithThinking(JsonArray allTurns)
     {
-        if (turns.Count == 0 || turns[^1] is not JsonObject last) return false;
+        // System turns are instructions, not conversation: the checks look at the user/assistant turns only.
+        var turns = allTurns.OfType<JsonObject>().Where(t => Text(t, "role") != "system").ToList();
+        if (turns.Count == 0) return false;
+        var last = turns[^1];
         if (Text(last, "role") == "assistant") return true;
         if (turns.Count < 2) return false;
         if (last["content"] is not JsonArray userBlocks || !userBlocks.OfType<JsonObject>().Any(b => Text(b, "type") == "tool_result")) return false;
-        if (turns[^2] is not JsonObject assistant || assistant["content"] is not JsonArray blocks || blocks.Count == 0) return false;
+        if (turns[^2] is not { } assistant || assistant["content"] is not JsonArray blocks || blocks.Count == 0) return false;
         var first = Text(blocks[0] as JsonObject, "type");
         return first is not ("thinking" or "redacted_thinking") && blocks.OfType<JsonObject>().Any(b => Text(b, "type") == "tool_use");
     }
@@ -172,6 +224,16 @@ internal static class AnthropicRequestEncoder
             }
         }
         return array;
+    }
+
+    /// <summary>One tool as Anthropic declares it (the by-value definition of a <c>tool_addition</c>); null when it has no Anthropic form.</summary>
+    public static JsonObject? EncodeTool(ToolDefinition tool)
+    {
+        var array = EncodeTools([tool]);
+        if (array.Count != 1) return null;
+        var only = array[0] as JsonObject;
+        array.Clear();
+        return only;
     }
 
     private static JsonObject InputSchema(JsonNode? parameters)

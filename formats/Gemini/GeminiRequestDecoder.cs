@@ -55,13 +55,22 @@ internal static class GeminiRequestDecoder
         {
             var path = $"contents[{i}]";
             var content = RequireObject(contents[i], path);
-            var role = OptionalString(content, "role", path) switch
+            Role role;
+            switch (OptionalString(content, "role", path))
             {
-                null or "" or "user" => Role.User,
-                "model" => Role.Assistant,
-                "function" or "tool" => Role.Tool,
-                var other => throw new RequestFormatException($"{path}.role \"{other}\" is not supported (use user or model)"),
-            };
+                case null or "" or "user":
+                    role = Role.User;
+                    break;
+                case "model":
+                    role = Role.Assistant;
+                    break;
+                case "function" or "tool":
+                    role = Role.Tool;
+                    break;
+                default:
+                    // A role this codec does not know is dropped, not refused.
+                    continue;
+            }
             var parts = DecodeParts(content, path, pairing);
             if (parts.Count > 0) request.Messages.Add(new Message { Role = role, Parts = parts });
         }
@@ -202,7 +211,8 @@ internal static class GeminiRequestDecoder
                 "ANY" when allowed.Count == 1 => new ToolChoice { Mode = ToolChoiceMode.Function, Name = allowed[0] },
                 "ANY" => new ToolChoice { Mode = ToolChoiceMode.Required },
                 "VALIDATED" => new ToolChoice { Mode = ToolChoiceMode.Auto },
-                _ => throw new RequestFormatException($"{configPath}.mode must be AUTO, ANY, NONE or VALIDATED"),
+                // A mode this codec does not know leaves the upstream's default.
+                _ => null,
             };
             if (mode == "VALIDATED") restConfig["mode"] = mode;
             if (allowed.Count > 0 && request.ToolChoice?.Mode != ToolChoiceMode.Function)

@@ -5,7 +5,11 @@ using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.Gemini;
 
-/// <summary>The canonical request to a Gemini generateContent body (camelCase; the model goes in the URL).</summary>
+/// <summary>
+/// The canonical request to a Gemini generateContent body (camelCase; the model goes in the URL). A mid-conversation
+/// system message becomes a <c>&lt;system-reminder&gt;</c> text part of a user turn: the user turn before it when there is
+/// one, else a new user turn that the next user turn joins.
+/// </summary>
 internal static partial class GeminiRequestEncoder
 {
     public static JsonObject Encode(ChatRequest request, string upstreamModel)
@@ -33,12 +37,37 @@ internal static partial class GeminiRequestEncoder
         var contents = new JsonArray();
         var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
         JsonArray? previousResults = null;
+        // The user content holding the latest system note, which the next user turn joins (keeping the alternation).
+        JsonArray? noteParts = null;
         foreach (var message in messages)
         {
+            if (message.Role == Role.System)
+            {
+                if (SystemNotes.Text(message) is not { } note) continue;
+                var notePart = new JsonObject { ["text"] = SystemNotes.Reminder(note) };
+                if (contents.Count > 0 && contents[^1] is JsonObject { } last && (string?)last["role"] == "user")
+                {
+                    noteParts = last["parts"]!.AsArray();
+                    noteParts.Add(notePart);
+                }
+                else
+                {
+                    noteParts = [notePart];
+                    contents.Add(new JsonObject { ["role"] = "user", ["parts"] = noteParts });
+                    previousResults = null;
+                }
+                continue;
+            }
             var role = message.Role == Role.Assistant ? "model" : "user";
             var parts = EncodeMessageParts(message.Parts, callNames, out var hasResults);
             if (role == "model") AddSignatureSentinel(parts);
             if (parts.Count == 0) continue;
+            if (role == "user" && noteParts is not null && !hasResults)
+            {
+                foreach (var part in parts) noteParts.Add(part!.DeepClone());
+                continue;
+            }
+            noteParts = null;
             // Gemini wants all responses to one model turn's calls in a single content (OpenAI sends one tool message per call).
             if (hasResults && previousResults is not null)
             {
@@ -135,7 +164,7 @@ internal static partial class GeminiRequestEncoder
     {
         var declarations = new JsonArray();
         var others = new List<JsonObject>();
-        foreach (var tool in request.Tools)
+        foreach (var tool in SystemNotes.DeclaredTools(request))
         {
             switch (tool.Kind)
             {

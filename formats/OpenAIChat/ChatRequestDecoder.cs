@@ -10,7 +10,8 @@ namespace PluginProxy.Formats.OpenAIChat;
 /// <see cref="ChatRequest.System"/> in order; their parts carry the message's position as <c>openai.system_message</c>
 /// (so encode can regroup them) and, for developer messages, <c>openai.role</c>.
 /// Consecutive tool messages become one canonical <see cref="Role.Tool"/> message with several results.
-/// Top-level fields without a canonical home are kept as <c>openai.&lt;key&gt;</c> Extensions.
+/// Top-level fields without a canonical home are kept as <c>openai.&lt;key&gt;</c> Extensions. Unknown roles, tool_choice
+/// modes and response_format types are dropped rather than refused: other dialects never see them.
 /// </summary>
 internal static class ChatRequestDecoder
 {
@@ -114,7 +115,8 @@ internal static class ChatRequestDecoder
                 case "function":
                     throw new RequestFormatException($"'{field}.role' \"function\" is deprecated and not supported; use \"tool\" messages");
                 default:
-                    throw new RequestFormatException($"'{field}.role' has unknown value \"{role}\"");
+                    // A role this codec does not know is dropped, not refused (see the README).
+                    break;
             }
         }
     }
@@ -226,7 +228,8 @@ internal static class ChatRequestDecoder
                     "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
                     "none" => new ToolChoice { Mode = ToolChoiceMode.None },
                     "required" => new ToolChoice { Mode = ToolChoiceMode.Required },
-                    var other => throw new RequestFormatException($"'tool_choice' has unknown value \"{other}\""),
+                    // A mode this codec does not know leaves the upstream's default.
+                    _ => null,
                 };
             case JsonObject choice:
                 var type = JsonRead.RequiredString(choice["type"], "tool_choice.type");
@@ -266,7 +269,8 @@ internal static class ChatRequestDecoder
                     Strict = JsonRead.OptionalBool(schema["strict"], "response_format.json_schema.strict"),
                 };
             default:
-                throw new RequestFormatException($"'response_format.type' has unknown value \"{type}\"");
+                // A format this codec does not know is not translated.
+                return null;
         }
     }
 }

@@ -5,7 +5,7 @@ namespace PluginProxy.Formats.OpenAIChat;
 
 /// <summary>
 /// Canonical request to an upstream Chat Completions body; the inverse of <see cref="ChatRequestDecoder"/> up to
-/// these normalisations: system messages come first; a one-text-part content array becomes a string; assistant
+/// these normalisations: system messages come first (mid-conversation ones, <see cref="Role.System"/>, stay in place); a one-text-part content array becomes a string; assistant
 /// <c>content:""</c> next to tool calls becomes null and empty tool arguments <c>{}</c>; <c>stop</c> is always an
 /// array; server tools use the <c>{"google_search":{}}</c> form; <c>stream:false</c> and empty <c>tools</c> are
 /// omitted; a streaming request always asks for usage (<c>stream_options.include_usage</c>) because the proxy
@@ -21,12 +21,13 @@ internal static class ChatRequestEncoder
         foreach (var message in request.Messages)
         {
             if (message.Role == Role.Assistant) messages.Add(EncodeAssistant(message));
+            else if (message.Role == Role.System) EncodeSystemNote(message, messages);
             else EncodeUserOrTool(message, messages);
         }
         body["messages"] = messages;
 
         var tools = new JsonArray();
-        foreach (var tool in request.Tools)
+        foreach (var tool in SystemNotes.DeclaredTools(request))
         {
             if (EncodeTool(tool) is { } json) tools.Add(json);
         }
@@ -86,6 +87,15 @@ internal static class ChatRequestEncoder
     }
 
     private static string SystemRole(ContentPart part) => JsonRead.AsString(part.Extensions?[ChatContent.RoleKey]) ?? "system";
+
+    /// <summary>
+    /// A mid-conversation system message stays where it is, as a system message with string content (tool changes as
+    /// sentences). A message with nothing to say (a bare per-turn directive) is left out.
+    /// </summary>
+    private static void EncodeSystemNote(Message message, JsonArray messages)
+    {
+        if (SystemNotes.Text(message) is { } text) messages.Add(new JsonObject { ["role"] = "system", ["content"] = text });
+    }
 
     private static JsonObject EncodeAssistant(Message message)
     {

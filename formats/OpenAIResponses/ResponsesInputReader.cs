@@ -67,7 +67,8 @@ internal sealed class ResponsesInputReader(ChatRequest request)
                 request.System.AddRange(parts);
                 break;
             default:
-                throw new RequestFormatException($"{path}.role \"{role}\" is not one of user, assistant, system, developer");
+                // A role this codec does not know is dropped, not refused.
+                break;
         }
     }
 

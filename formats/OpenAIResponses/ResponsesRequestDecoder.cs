@@ -116,7 +116,8 @@ internal static class ResponsesRequestDecoder
                     "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
                     "none" => new ToolChoice { Mode = ToolChoiceMode.None },
                     "required" => new ToolChoice { Mode = ToolChoiceMode.Required },
-                    _ => throw new RequestFormatException($"tool_choice \"{mode}\" is not one of auto, none, required"),
+                    // A mode this codec does not know leaves the upstream's default.
+                    _ => null,
                 };
                 return;
             case JsonObject choice when Lenient.String(choice["type"]) == "function":
@@ -165,9 +166,11 @@ internal static class ResponsesRequestDecoder
                     Schema = RequestFields.Object(format, "schema", "text.format.schema")?.DeepClone(),
                     Strict = RequestFields.Bool(format, "strict", "text.format.strict"),
                 },
-                _ => throw new RequestFormatException($"text.format.type \"{type}\" is not one of text, json_object, json_schema"),
+                _ => null,
             };
-            CopyRest(format, ["type", "name", "schema", "strict"], "text.format.", request.Extensions);
+            // A format type this codec does not know travels whole, for a Responses upstream only.
+            if (request.ResponseFormat is null) request.Extensions[ResponsesExtensions.Prefix + "text.format"] = format.DeepClone();
+            else CopyRest(format, ["type", "name", "schema", "strict"], "text.format.", request.Extensions);
         }
         CopyRest(text, ["format"], "text.", request.Extensions);
     }

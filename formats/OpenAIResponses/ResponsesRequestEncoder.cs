@@ -16,7 +16,7 @@ internal static class ResponsesRequestEncoder
         var body = new JsonObject { ["model"] = upstreamModel };
         if (Instructions(request) is { } instructions) body["instructions"] = instructions;
         body["input"] = Input(request);
-        if (request.Tools.Count > 0) body["tools"] = Tools(request);
+        if (Tools(request) is { Count: > 0 } tools) body["tools"] = tools;
         if (ToolChoice(request.ToolChoice) is { } toolChoice) body["tool_choice"] = toolChoice;
         if (request.ParallelToolCalls is { } parallel) body["parallel_tool_calls"] = parallel;
         if (Reasoning(request.Reasoning) is { } reasoning) body["reasoning"] = reasoning;
@@ -52,6 +52,12 @@ internal static class ResponsesRequestEncoder
         }
         foreach (var message in request.Messages)
         {
+            if (message.Role == Role.System)
+            {
+                // A mid-conversation system message stays in place as a developer message (tool changes as sentences).
+                if (SystemNotes.Text(message) is { } note) writer.AddDeveloperNote(note);
+                continue;
+            }
             var role = message.Role == Role.Assistant ? "assistant" : "user";
             foreach (var part in message.Parts) writer.Add(part, role);
             writer.EndMessage();
@@ -119,6 +125,17 @@ internal static class ResponsesRequestEncoder
                     ((JsonArray)openMessage!["content"]!).Add(content);
                     break;
             }
+        }
+
+        public void AddDeveloperNote(string text)
+        {
+            EndMessage();
+            Items.Add(new JsonObject
+            {
+                ["type"] = "message",
+                ["role"] = "developer",
+                ["content"] = new JsonArray(new JsonObject { ["type"] = "input_text", ["text"] = text }),
+            });
         }
 
         public void EndMessage()
@@ -192,7 +209,7 @@ internal static class ResponsesRequestEncoder
     public static JsonArray Tools(ChatRequest request)
     {
         var tools = new JsonArray();
-        foreach (var tool in request.Tools)
+        foreach (var tool in SystemNotes.DeclaredTools(request))
         {
             if (Tool(tool) is { } encoded) tools.Add(encoded);
         }

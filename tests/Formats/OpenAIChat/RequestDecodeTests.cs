@@ -233,7 +233,6 @@ public class RequestDecodeTests
     [InlineData("""{"model":"m","messages":{}}""", "'messages' must be an array")]
     [InlineData("""{"model":"m","messages":["hi"]}""", "'messages[0]' must be an object")]
     [InlineData("""{"model":"m","messages":[{"content":"hi"}]}""", "'messages[0].role' is required")]
-    [InlineData("""{"model":"m","messages":[{"role":"wizard","content":"hi"}]}""", "unknown value \"wizard\"")]
     [InlineData("""{"model":"m","messages":[{"role":"function","name":"f","content":"x"}]}""", "deprecated")]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":42}]}""", "'messages[0].content' must be a string or an array")]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"text":"hi"}]}]}""", "'messages[0].content[0].type' is required")]
@@ -247,8 +246,6 @@ public class RequestDecodeTests
     [InlineData("""{"model":"m","messages":[],"n":1.5}""", "'n' must be an integer")]
     [InlineData("""{"model":"m","messages":[],"stop":["a",1]}""", "'stop[1]' must be a string")]
     [InlineData("""{"model":"m","messages":[],"stream":"yes"}""", "'stream' must be a boolean")]
-    [InlineData("""{"model":"m","messages":[],"tool_choice":"sometimes"}""", "'tool_choice' has unknown value")]
-    [InlineData("""{"model":"m","messages":[],"response_format":{"type":"yaml"}}""", "'response_format.type' has unknown value")]
     [InlineData("""{"model":7,"messages":[]}""", "'model' must be a string")]
     public void BadInputThrowsRequestFormatException(string body, string expectedMessage)
     {

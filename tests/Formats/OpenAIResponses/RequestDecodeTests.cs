@@ -261,7 +261,6 @@ public sealed class RequestDecodeTests
     [InlineData("""{"model":"m","input":42}""", "input must be")]
     [InlineData("""{"model":"m","input":["hi"]}""", "input[0] must be an object")]
     [InlineData("""{"model":"m","input":[{"content":"hi"}]}""", "input[0] needs a type or a role")]
-    [InlineData("""{"model":"m","input":[{"role":"tool","content":"hi"}]}""", "input[0].role")]
     [InlineData("""{"model":"m","input":[{"role":"user","content":7}]}""", "input[0].content must be")]
     [InlineData("""{"model":"m","input":[{"role":"user","content":[{"type":"input_text"}]}]}""", "input[0].content[0].text is required")]
     [InlineData("""{"model":"m","input":[{"type":"function_call","name":"f","arguments":"{}"}]}""", "input[0].call_id is required")]
@@ -269,12 +268,10 @@ public sealed class RequestDecodeTests
     [InlineData("""{"model":7,"input":"hi"}""", "model must be a string")]
     [InlineData("""{"model":"m","input":"hi","tools":[{"type":"function"}]}""", "tools[0].name is required")]
     [InlineData("""{"model":"m","input":"hi","tools":{}}""", "tools must be an array")]
-    [InlineData("""{"model":"m","input":"hi","tool_choice":"sometimes"}""", "tool_choice")]
     [InlineData("""{"model":"m","input":"hi","temperature":"hot"}""", "temperature must be a number")]
     [InlineData("""{"model":"m","input":"hi","max_output_tokens":1.5}""", "max_output_tokens must be an integer")]
     [InlineData("""{"model":"m","input":"hi","stream":"yes"}""", "stream must be a boolean")]
     [InlineData("""{"model":"m","input":"hi","reasoning":"high"}""", "reasoning must be an object")]
-    [InlineData("""{"model":"m","input":"hi","text":{"format":{"type":"xml"}}}""", "text.format.type")]
     public void Bad_input_is_a_request_format_error(string body, string expectedMessage)
     {
         var error = Assert.Throws<RequestFormatException>(() => Codec.DecodeRequest(Parse(body)));
