@@ -10,6 +10,7 @@
 # Environment:
 #   E2E_CACHE           where the CLIs are installed (default e2e/.cache, git-ignored); reused while the pins match
 #   E2E_CONFIGURATION   host build configuration (default Release; .ci/run uses Debug, which `dotnet test` just built)
+#   E2E_BUILD=0         use the host as already built (.ci/run: `dotnet test` just built it) instead of building
 #   E2E_CLIENT_TIMEOUT  hard limit per client run, seconds (default 180)
 #   E2E_KEEP=1          keep the temp folder (logs, client outputs) even when everything passed
 set -uo pipefail
@@ -63,10 +64,14 @@ if [ "$(cat "$clis/installed" 2>/dev/null)" != "$pins" ] \
 fi
 
 # --- the server and the fake upstream ------------------------------------------------------------------------------
-dotnet build "$root/host" -c "$configuration" -nologo -v quiet > "$work/build.log" 2>&1 \
-  || { tail -30 "$work/build.log"; die "dotnet build host -c $configuration failed"; }
+if [ "${E2E_BUILD:-1}" != 0 ]; then
+  dotnet build "$root/host" -c "$configuration" -nologo -v quiet > "$work/build.log" 2>&1 \
+    || { tail -30 "$work/build.log"; die "dotnet build host -c $configuration failed"; }
+fi
 dll="$root/host/bin/$configuration/net10.0/PluginProxy.Host.dll"
-[ -f "$dll" ] || die "no $dll after the build"
+[ -f "$dll" ] || die "no $dll (build the host, or leave E2E_BUILD unset)"
+ls "$(dirname "$dll")"/plugins/PluginProxy.Plugins.OpenAICompat/*.dll > /dev/null 2>&1 \
+  || die "no OpenAI-compatible plugin under $(dirname "$dll")/plugins"
 
 ws="$work/ws"                      # the clients' working directory, holding the file their tool call reads
 mkdir -p "$ws" "$work/out"
