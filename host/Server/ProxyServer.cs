@@ -65,7 +65,12 @@ public sealed class ProxyServer : IAsyncDisposable
             loggerFactory.CreateLogger<PluginRuntime>());
         var credentials = new CredentialStore(config, loggerFactory.CreateLogger<CredentialStore>());
         var registry = new ModelRegistry();
-        var scheduler = new Scheduler(config, options.Clock ?? TimeProvider.System);
+        var clock = options.Clock ?? TimeProvider.System;
+        var health = new CredentialHealth();
+        var scheduler = new Scheduler(config, clock, health);
+        var httpClients = new HttpClientPool();
+        var refresher = new CredentialRefresher(credentials, plugins, config, httpClients, health, clock, loggerFactory.CreateLogger<CredentialRefresher>());
+        var lifecycle = new TokenLifecycle(credentials, plugins, refresher, health, clock, loggerFactory.CreateLogger<TokenLifecycle>());
 
         // The credential store republishes on every config change (it owns the config's API-key credentials), so its
         // event is where everything derived from config and credentials is rebuilt.
@@ -73,6 +78,7 @@ public sealed class ProxyServer : IAsyncDisposable
         credentials.Changed += snapshot =>
         {
             redactor.Update(config, credentials);
+            health.OnCredentialsChanged(snapshot);
             scheduler.OnCredentialsChanged(snapshot);
             registry.Rebuild(credentials, plugins, config);
         };
@@ -83,6 +89,7 @@ public sealed class ProxyServer : IAsyncDisposable
         redactor.Update(config, credentials);
         scheduler.OnCredentialsChanged(credentials.Current);
         registry.Rebuild(credentials, plugins, config);
+        lifecycle.Start();
         var watcher = Directory.Exists(Path.GetDirectoryName(configPath))
             ? new ConfigWatcher(config, configPath, loggerFactory.CreateLogger<ConfigWatcher>())
             : null;
@@ -98,7 +105,8 @@ public sealed class ProxyServer : IAsyncDisposable
         });
         var services = builder.Services;
         services.AddSingleton(config).AddSingleton(plugins).AddSingleton(credentials).AddSingleton(registry).AddSingleton(redactor)
-            .AddSingleton(scheduler).AddSingleton(new HttpClientPool()).AddSingleton<CredentialRefresher>().AddSingleton<ProxyHandler>();
+            .AddSingleton(scheduler).AddSingleton(httpClients).AddSingleton(health).AddSingleton(refresher).AddSingleton(lifecycle)
+            .AddSingleton<ProxyHandler>();
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogMiddleware>();
@@ -107,7 +115,7 @@ public sealed class ProxyServer : IAsyncDisposable
         ModelEndpoints.Map(app);
         InferenceEndpoints.Map(app);
         await app.StartAsync(cancellationToken);
-        var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins]);
+        var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins, lifecycle]);
         startLog.LogInformation("PluginProxy listening on {Address}; plugins from {Folder}; credentials from {AuthDir}",
             server.Address, plugins.Folder, credentials.AuthDir);
         return server;
