@@ -1,10 +1,12 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using PluginProxy.Abstractions.Credentials;
 
 namespace PluginProxy.Host.Credentials;
 
 /// <summary>Reads a CLIProxyAPI-compatible credential file: a JSON object whose <c>"type"</c> selects the provider.</summary>
-internal static class AuthFileParser
+internal static partial class AuthFileParser
 {
     /// <summary>The record for a file, or null when the bytes are not (yet) a JSON object with a non-empty <c>type</c>.</summary>
     public static CredentialRecord? Parse(string path, string authDir, ReadOnlySpan<byte> bytes)
@@ -40,6 +42,7 @@ internal static class AuthFileParser
             RequestRetry = Int(root, "request_retry") ?? Int(root, "request-retry"),
             ApiKey = NullIfBlank(String(root, "api_key")),
             BaseUrl = NullIfBlank(String(root, "base_url")),
+            ExpiresAt = ExpiryOf(root),
             Metadata = root,
             FilePath = path,
         };
@@ -51,6 +54,48 @@ internal static class AuthFileParser
         var p = prefix?.Trim().Trim('/');
         return string.IsNullOrEmpty(p) || p.Contains('/') ? null : p;
     }
+
+    /// <summary>
+    /// When the access token expires: CLIProxyAPI's <c>expired</c> (RFC 3339, or Unix seconds or milliseconds), else
+    /// Gemini's <c>expiry_date</c> (ms), else the nested Go oauth2 <c>token.expiry</c>, else <c>expires_at</c>.
+    /// </summary>
+    public static DateTimeOffset? ExpiryOf(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) return null;
+        return Time(root, "expired")
+            ?? Time(root, "expiry_date")
+            ?? (root.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.Object ? Time(token, "expiry") : null)
+            ?? Time(root, "expires_at");
+    }
+
+    // Below 1e11 a Unix number is seconds (1e11 s is the year 5138); above, milliseconds (1e11 ms is 1973).
+    private const double MillisecondsThreshold = 1e11;
+
+    private static DateTimeOffset? Time(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v)) return null;
+        double? unix = v.ValueKind switch
+        {
+            JsonValueKind.Number when v.TryGetDouble(out var n) => n,
+            JsonValueKind.String when double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var n) => n,
+            _ => null,
+        };
+        if (unix is { } u)
+        {
+            if (u <= 0 || double.IsNaN(u) || double.IsInfinity(u)) return null;
+            var ms = u >= MillisecondsThreshold ? u : u * 1000;
+            return ms > 253402300799999 ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)ms);
+        }
+        if (v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString())) return null;
+        // Go writes up to nine fractional digits (RFC3339Nano); .NET parses seven.
+        var text = LongFraction().Replace(v.GetString()!.Trim(), "$1");
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)) return null;
+        // Go's zero time (0001-01-01) means "unknown".
+        return at.Year <= 1 ? null : at;
+    }
+
+    [GeneratedRegex(@"(\.\d{7})\d+")]
+    private static partial Regex LongFraction();
 
     private static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 

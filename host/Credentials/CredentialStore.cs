@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Abstractions.Credentials;
@@ -20,6 +22,8 @@ public sealed partial class CredentialStore : IDisposable
     private readonly ConfigStore _config;
     private readonly ILogger _logger;
     private readonly Lock _writeGate = new();
+    // One writer per file at a time (logins, refreshes, metadata updates), so none loses another's fields.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _fileGates = new(StringComparer.Ordinal);
     private ImmutableDictionary<string, FileState> _files = ImmutableDictionary<string, FileState>.Empty.WithComparers(StringComparer.Ordinal);
     private ImmutableArray<CredentialRecord> _fromConfig = [];
     private CredentialSnapshot _snapshot = CredentialSnapshot.Empty;
@@ -81,7 +85,107 @@ public sealed partial class CredentialStore : IDisposable
         if (fileName != Path.GetFileName(fileName) || !fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException("credential file name must be a plain *.json name", nameof(fileName));
         var path = Path.Combine(AuthDir, fileName);
-        var bytes = JsonText.SerializeToUtf8(content);
+        var gate = FileGate(path);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await WriteLockedAsync(path, JsonText.SerializeToUtf8(content), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Applies <paramref name="edit"/> to the credential file's current JSON and writes it like <see cref="WriteAsync"/>
+    /// (atomic, 0600, published once, no reload). Updates and refreshes of one file run one at a time, each on the
+    /// other's result. Returns the new record; null (nothing written) for config credentials and files that are gone.
+    /// </summary>
+    public async Task<CredentialRecord?> UpdateAsync(CredentialRecord credential, Action<JsonObject> edit, CancellationToken cancellationToken = default)
+    {
+        if (PathOf(credential) is not { } path) return null;
+        var gate = FileGate(path);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (ReadCurrent(path) is not { } current) return null;
+            edit(current);
+            return await WriteLockedAsync(path, JsonText.SerializeToUtf8(current), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Saves what a token refresh returned. <paramref name="basis"/> is the record the refresh started from: fields the
+    /// refresh did not change keep the file's current value, so an update that landed during the refresh survives.
+    /// Returns null (nothing written) when the file is gone: a deleted account is not brought back.
+    /// </summary>
+    internal async Task<CredentialRecord?> WriteRefreshedAsync(CredentialRecord basis, JsonObject refreshed, CancellationToken cancellationToken = default)
+    {
+        if (PathOf(basis) is not { } path) return null;
+        var gate = FileGate(path);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (ReadCurrent(path) is not { } current) return null;
+            var merged = Merge(basis.Metadata, refreshed, current);
+            return await WriteLockedAsync(path, JsonText.SerializeToUtf8(merged), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    // Top-level three-way merge: the refresh's value where it changed the field, the file's current value elsewhere.
+    internal static JsonObject Merge(JsonElement basis, JsonObject refreshed, JsonObject current)
+    {
+        var before = basis.ValueKind == JsonValueKind.Object ? JsonObject.Create(basis)! : new JsonObject();
+        var result = new JsonObject();
+        foreach (var name in current.Select(p => p.Key).Concat(refreshed.Select(p => p.Key)).Distinct(StringComparer.Ordinal).ToList())
+        {
+            var changedByRefresh = refreshed.ContainsKey(name) != before.ContainsKey(name) || !JsonNode.DeepEquals(refreshed[name], before[name]);
+            var source = changedByRefresh ? refreshed : current;
+            if (source.TryGetPropertyValue(name, out var value)) result[name] = value?.DeepClone();
+        }
+        return result;
+    }
+
+    private string? PathOf(CredentialRecord credential) =>
+        credential.Source == CredentialSource.File && credential.FilePath is { } file ? Path.Combine(AuthDir, Path.GetFileName(file)) : null;
+
+    private SemaphoreSlim FileGate(string path) => _fileGates.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+
+    // The file as it is now; if someone else's write left it unreadable, the last good version this store holds.
+    private JsonObject? ReadCurrent(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        try
+        {
+            if (JsonNode.Parse(bytes) is JsonObject parsed) return parsed;
+        }
+        catch (JsonException)
+        {
+        }
+        return _files.TryGetValue(path, out var known) && known.Record is { Metadata.ValueKind: JsonValueKind.Object } record
+            ? JsonObject.Create(record.Metadata)!.DeepClone().AsObject()
+            : throw new InvalidOperationException($"credential file {Path.GetFileName(path)} is not a JSON object");
+    }
+
+    private async Task<CredentialRecord?> WriteLockedAsync(string path, byte[] bytes, CancellationToken cancellationToken)
+    {
         await AtomicFile.WriteAsync(path, bytes, cancellationToken).ConfigureAwait(false);
         var record = AuthFileParser.Parse(path, AuthDir, bytes);
         lock (_writeGate)

@@ -25,7 +25,7 @@ namespace PluginProxy.Host.Proxying;
 /// credential frees up.</item>
 /// </list>
 /// </summary>
-internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner attempts, CredentialRefresher refresher, HttpClientPool httpClients,
+internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner attempts, CredentialRefresher refresher, CredentialHealth health,
     SecretRedactor redactor, ILogger<FailoverLoop> logger)
 {
     private readonly ILogger _logger = logger;
@@ -129,7 +129,7 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
             }
             break;
         }
-        await GiveUpAsync(request, selection, candidates.RoutedModel, last);
+        await GiveUpAsync(request, selection, candidates, last);
     }
 
     /// <summary>Records a failed attempt: cooldown by scope, and a token refresh after a 401.</summary>
@@ -141,7 +141,7 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
         var cooldown = stale ? null : selection.Failed(route, failure);
         LogAttemptFailed(route.Credential.Provider, route.Credential.Label, failure.StatusCode, failure.Kind, failure.Scope, cooldown?.Until);
         if (failure.Kind == FailureKind.AuthRevoked && !stale)
-            _ = refresher.RefreshAsync(route.Credential, httpClients.For(route.Credential.ProxyUrl, null));
+            _ = refresher.RefreshWithOutcomeAsync(route.Credential);
     }
 
     private async Task<bool> DelayAsync(TimeSpan wait, ProxyRequest request)
@@ -157,8 +157,9 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
         }
     }
 
-    private async Task GiveUpAsync(ProxyRequest request, Selection selection, string model, AttemptResult last)
+    private async Task GiveUpAsync(ProxyRequest request, Selection selection, Candidates candidates, AttemptResult last)
     {
+        var model = candidates.RoutedModel;
         if (last.Failure is { } failure)
         {
             await ErrorWriter.WriteUpstreamAsync(request.Http, request.Client, failure, last.FailureDialect, redactor);
@@ -178,6 +179,15 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
                 details["reset_time"] = until.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ");
             }
             await ErrorWriter.WriteJsonAsync(request.Http, 429, error);
+            return;
+        }
+        var waiting = candidates.Routes.Select(r => health.Get(r.Credential.Id)).Where(s => s?.NeedsLogin == true).ToList();
+        if (waiting.Count > 0)
+        {
+            // Say what to do, not just that it failed: the operator has to log in again.
+            var commands = string.Join(", ", waiting.Select(s => s!.LoginCommand).Distinct());
+            await ErrorWriter.WriteAsync(request.Http, request.Client, 503,
+                $"Every credential for '{model}' needs a new login (the provider rejected its refresh token); run: {commands}.", "needs_login");
             return;
         }
         await ErrorWriter.WriteAsync(request.Http, request.Client, 503, $"No loaded provider plugin serves the credentials for '{model}'.");

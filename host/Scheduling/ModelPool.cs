@@ -1,3 +1,4 @@
+using PluginProxy.Host.Credentials;
 using PluginProxy.Host.Models;
 
 namespace PluginProxy.Host.Scheduling;
@@ -5,7 +6,9 @@ namespace PluginProxy.Host.Scheduling;
 /// <summary>
 /// The candidates for one model, grouped in priority buckets (highest first). Available candidates sit in sorted
 /// sets, cooling ones in a min-heap by recovery time, so a pick costs O(log n) however many are cooling, and
-/// candidates come back on their own once their time has passed.
+/// candidates come back on their own once their time has passed. A credential in needs-login is parked: neither
+/// available nor cooling, so it is never picked and never counted as recovering; the scheduler starts fresh pools when
+/// the needs-login set changes.
 /// </summary>
 internal sealed class ModelPool
 {
@@ -17,16 +20,20 @@ internal sealed class ModelPool
     private readonly SortedSet<int>[] _available;
     private readonly long[] _cursor;
     private readonly bool[] _cooling;
+    private readonly bool[] _parked;
+    private readonly CredentialHealth? _health;
     private readonly PriorityQueue<int, DateTimeOffset> _heap = new();
     private readonly Lock _gate = new();
 
-    public ModelPool(string model, IEnumerable<ModelRoute> routes, CooldownBook book, DateTimeOffset now)
+    public ModelPool(string model, IEnumerable<ModelRoute> routes, CooldownBook book, DateTimeOffset now, CredentialHealth? health = null)
     {
         _model = model;
         _book = book;
+        _health = health;
         _routes = [.. routes.OrderByDescending(r => r.Credential.Priority).ThenBy(r => r.Credential.Id, StringComparer.Ordinal)];
         _bucketOf = new int[_routes.Length];
         _cooling = new bool[_routes.Length];
+        _parked = new bool[_routes.Length];
         var buckets = new List<(int, int)>();
         for (var i = 0; i < _routes.Length; i++)
         {
@@ -39,7 +46,8 @@ internal sealed class ModelPool
         _cursor = new long[_buckets.Length];
         for (var i = 0; i < _routes.Length; i++)
         {
-            if (book.BlockedUntil(_routes[i].Credential.Id, model, now) is { } until) Cool(i, until);
+            if (NeedsLogin(i)) _parked[i] = true;
+            else if (book.BlockedUntil(_routes[i].Credential.Id, model, now) is { } until) Cool(i, until);
             else _available[_bucketOf[i]].Add(i);
         }
     }
@@ -58,6 +66,12 @@ internal sealed class ModelPool
                 {
                     var candidate = strategy == RoutingStrategy.FillFirst ? First(b, _buckets[b].Start, tried) : NextFromCursor(b, tried);
                     if (candidate < 0) break;
+                    // needs-login may have started after this pool was built.
+                    if (NeedsLogin(candidate))
+                    {
+                        Park(candidate);
+                        continue;
+                    }
                     // A credential-wide cooldown (auth failure) may have started in another model's pool: apply it here lazily.
                     if (_book.BlockedUntil(_routes[candidate].Credential.Id, _model, now) is { } until)
                     {
@@ -86,6 +100,7 @@ internal sealed class ModelPool
             ReleaseExpired(now);
             while (_heap.TryPeek(out var index, out var until))
             {
+                if (_cooling[index] && NeedsLogin(index)) Park(index); // not "recovering soon": it waits for a login
                 // Entries can be stale: cleared (skip) or extended by a later failure (re-queue at the new time).
                 var actual = _book.BlockedUntil(_routes[index].Credential.Id, _model, now);
                 if (!_cooling[index] || actual is null)
@@ -106,8 +121,19 @@ internal sealed class ModelPool
         }
     }
 
+    private bool NeedsLogin(int index) => _health?.NeedsLogin(_routes[index].Credential.Id) == true;
+
+    private void Park(int index)
+    {
+        if (_parked[index]) return;
+        _parked[index] = true;
+        if (_cooling[index]) _cooling[index] = false; // its heap entries go stale and are dropped as they surface
+        else _available[_bucketOf[index]].Remove(index);
+    }
+
     private void Cool(int index, DateTimeOffset until)
     {
+        if (_parked[index]) return;
         if (!_cooling[index])
         {
             _cooling[index] = true;

@@ -17,10 +17,14 @@ public enum RoutingStrategy
 /// Chooses credentials for requests: <c>routing.strategy</c> round-robin or fill-first within the highest
 /// <c>priority</c> that has a usable credential, skipping cooling ones, and records what each attempt did to the
 /// credential (<see cref="CooldownPolicy"/>). Cooldowns clear when their time passes, when a credential's tokens
-/// change, or on <see cref="Reset"/>.
+/// change, or on <see cref="Reset"/>. Credentials in needs-login (<see cref="CredentialHealth"/>) are never chosen and
+/// never counted as recovering.
 /// </summary>
-public sealed class Scheduler(ConfigStore config, TimeProvider clock)
+public sealed class Scheduler
 {
+    private readonly ConfigStore _config;
+    private readonly TimeProvider _clock;
+
     // Pools belong to one registry revision; a new revision (or a reset) starts a fresh set, rebuilt from the book.
     private sealed class PoolSet(long revision)
     {
@@ -31,9 +35,21 @@ public sealed class Scheduler(ConfigStore config, TimeProvider clock)
     private PoolSet _pools = new(-1);
     private Dictionary<string, string> _credentialFingerprints = new(StringComparer.Ordinal);
 
+    public Scheduler(ConfigStore config, TimeProvider clock, CredentialHealth? health = null)
+    {
+        _config = config;
+        _clock = clock;
+        Health = health;
+        // Rare (a revoked token, a new login): fresh pools are simpler than patching every pool that holds the credential.
+        if (health is not null) health.NeedsLoginChanged += () => Volatile.Write(ref _pools, new PoolSet(-1));
+    }
+
     public CooldownBook Book { get; } = new();
 
-    public TimeProvider Clock => clock;
+    /// <summary>Token health (needs-login), when the server tracks it.</summary>
+    public CredentialHealth? Health { get; }
+
+    public TimeProvider Clock => _clock;
 
     public static RoutingStrategy StrategyOf(ProxyConfig config) =>
         config.Routing.Strategy?.Trim().ToLowerInvariant() is "fill-first" or "fillfirst" or "ff" ? RoutingStrategy.FillFirst : RoutingStrategy.RoundRobin;
@@ -51,8 +67,8 @@ public sealed class Scheduler(ConfigStore config, TimeProvider clock)
             pools = Volatile.Read(ref _pools);
         }
         var key = pinnedProvider is null ? model : $"{model}\u0001{pinnedProvider.ToLowerInvariant()}";
-        var pool = pools.Pools.GetOrAdd(key, _ => new ModelPool(model, routes, Book, clock.GetUtcNow()));
-        return new Selection(this, pool, model, StrategyOf(config.Config));
+        var pool = pools.Pools.GetOrAdd(key, _ => new ModelPool(model, routes, Book, _clock.GetUtcNow(), Health));
+        return new Selection(this, pool, model, StrategyOf(_config.Config));
     }
 
     /// <summary>Clears cooldowns (all, or one credential's) and rebuilds the pools.</summary>
@@ -78,10 +94,10 @@ public sealed class Scheduler(ConfigStore config, TimeProvider clock)
 
     internal (Cooldown Cooldown, bool WholeCredential)? Record(ModelRoute route, string model, UpstreamException failure)
     {
-        var current = config.Config;
+        var current = _config.Config;
         var disable = route.Credential.DisableCooling ?? current.DisableCooling;
         var maxBackoff = TimeSpan.FromSeconds(Math.Max(1, current.QuotaExceeded.MaxBackoffSeconds));
-        var decision = CooldownPolicy.For(failure, Book.Get(route.Credential.Id, model), disable, maxBackoff, clock.GetUtcNow());
+        var decision = CooldownPolicy.For(failure, Book.Get(route.Credential.Id, model), disable, maxBackoff, _clock.GetUtcNow());
         if (decision is { } d) Book.Set(route.Credential.Id, d.WholeCredential ? CooldownBook.AnyModel : model, d.Cooldown);
         return decision;
     }

@@ -66,7 +66,12 @@ public sealed class ProxyServer : IAsyncDisposable
             loggerFactory.CreateLogger<PluginRuntime>());
         var credentials = new CredentialStore(config, loggerFactory.CreateLogger<CredentialStore>());
         var registry = new ModelRegistry();
-        var scheduler = new Scheduler(config, options.Clock ?? TimeProvider.System);
+        var clock = options.Clock ?? TimeProvider.System;
+        var health = new CredentialHealth();
+        var scheduler = new Scheduler(config, clock, health);
+        var httpClients = new HttpClientPool();
+        var refresher = new CredentialRefresher(credentials, plugins, config, httpClients, health, clock, loggerFactory.CreateLogger<CredentialRefresher>());
+        var lifecycle = new TokenLifecycle(credentials, plugins, refresher, health, clock, loggerFactory.CreateLogger<TokenLifecycle>());
 
         // The credential store republishes on every config change (it owns the config's API-key credentials), so its
         // event is where everything derived from config and credentials is rebuilt.
@@ -74,6 +79,7 @@ public sealed class ProxyServer : IAsyncDisposable
         credentials.Changed += snapshot =>
         {
             redactor.Update(config, credentials);
+            health.OnCredentialsChanged(snapshot);
             scheduler.OnCredentialsChanged(snapshot);
             registry.Rebuild(credentials, plugins, config);
         };
@@ -84,6 +90,7 @@ public sealed class ProxyServer : IAsyncDisposable
         redactor.Update(config, credentials);
         scheduler.OnCredentialsChanged(credentials.Current);
         registry.Rebuild(credentials, plugins, config);
+        lifecycle.Start();
         var watcher = Directory.Exists(Path.GetDirectoryName(configPath))
             ? new ConfigWatcher(config, configPath, loggerFactory.CreateLogger<ConfigWatcher>())
             : null;
@@ -99,9 +106,9 @@ public sealed class ProxyServer : IAsyncDisposable
         });
         var services = builder.Services;
         services.AddSingleton(config).AddSingleton(plugins).AddSingleton(credentials).AddSingleton(registry).AddSingleton(redactor)
-            .AddSingleton(scheduler).AddSingleton(new HttpClientPool()).AddSingleton<CredentialRefresher>()
-            .AddSingleton(options.Clock ?? TimeProvider.System)
-            .AddSingleton<CredentialUpdate>(sp => UpdateCredentialFile(credentials))
+            .AddSingleton(scheduler).AddSingleton(httpClients).AddSingleton(health).AddSingleton(refresher).AddSingleton(lifecycle)
+            .AddSingleton(clock)
+            .AddSingleton<CredentialUpdate>(async (credential, edit, cancellationToken) => await credentials.UpdateAsync(credential, edit, cancellationToken))
             .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>().IsAvailable))
             .AddSingleton<AttemptRunner>().AddSingleton<FailoverLoop>().AddSingleton<ProxyHandler>();
         services.AddPluginRoutes();
@@ -114,21 +121,11 @@ public sealed class ProxyServer : IAsyncDisposable
         InferenceEndpoints.Map(app);
         app.MapPluginRoutes(); // the routing plugins' aliases and forwarding routes, live with the plugin set
         await app.StartAsync(cancellationToken);
-        var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins]);
+        var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins, lifecycle]);
         startLog.LogInformation("PluginProxy listening on {Address}; plugins from {Folder}; credentials from {AuthDir}",
             server.Address, plugins.Folder, credentials.AuthDir);
         return server;
     }
-
-    /// <summary>What plugins persist about a credential (UpstreamCall.UpdateCredentialAsync): an edit of its file, written atomically.</summary>
-    private static CredentialUpdate UpdateCredentialFile(CredentialStore credentials) => async (credential, edit, cancellationToken) =>
-    {
-        if (credential.Source != PluginProxy.Abstractions.Credentials.CredentialSource.File || credential.FilePath is null) return;
-        var current = credentials.Current.ById.TryGetValue(credential.Id, out var latest) ? latest : credential;
-        var json = System.Text.Json.Nodes.JsonNode.Parse(current.Metadata.GetRawText())!.AsObject();
-        edit(json);
-        await credentials.WriteAsync(Path.GetFileName(credential.FilePath), json, cancellationToken);
-    };
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
