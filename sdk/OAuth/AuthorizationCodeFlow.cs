@@ -76,6 +76,7 @@ public static class AuthorizationCodeFlow
     // Completes only with a pasted code that passes the state check; without a terminal it never completes.
     private static async Task<string> PasteAsync(LoginContext context, string displayName, string state, CancellationToken cancellationToken)
     {
+        await Task.Yield(); // a ReadLine that blocks must not hold up the caller, even with PasteAfter zero
         await Task.Delay(context.PasteAfter, context.Clock, cancellationToken).ConfigureAwait(false);
         if (context.ReadLine is { } readLine)
         {
