@@ -9,12 +9,18 @@ namespace PluginProxy.Host.Cli;
 /// <param name="Error">Why the arguments were rejected, or null.</param>
 public sealed record CommandLine(string Command, string ConfigPath, string? LoginProvider, bool NoBrowser, int? CallbackPort, string? Error)
 {
+    /// <summary>
+    /// login: options this parser does not know, for the provider's plugin (<c>LoginContext.Options</c>): <c>--project-id X</c>
+    /// and CLIProxyAPI's <c>-project_id X</c> both become <c>project-id</c> = <c>X</c>; a bare flag becomes <c>true</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> LoginOptions { get; init; } = new Dictionary<string, string>();
+
     public const string Help = """
         PluginProxy: one local endpoint for your LLM subscriptions and API keys (CLIProxyAPI-compatible).
 
         Usage:
           PluginProxy.Host [run] [--config PATH]
-          PluginProxy.Host login <provider> [--no-browser] [--callback-port N] [--config PATH]
+          PluginProxy.Host login <provider> [--no-browser] [--callback-port N] [--config PATH] [provider options]
           PluginProxy.Host plugins [--config PATH]
 
         Commands:
@@ -28,12 +34,13 @@ public sealed record CommandLine(string Command, string ConfigPath, string? Logi
           --config PATH          Config file (default ./config.yaml).
           --no-browser           login: print the URL instead of opening a browser.
           --callback-port N      login: local port for the OAuth callback.
+          --NAME [VALUE]         login: any other option goes to the provider's plugin (for example --project-id X).
           -h, --help             Show this help.
           --version              Show the version.
 
         CLIProxyAPI flags accepted as aliases:
           -config PATH  -login (= login gemini)  -claude-login  -codex-login  -qwen-login  -iflow-login
-          -no-browser  -oauth-callback-port N
+          -no-browser  -oauth-callback-port N  -project_id ID (= --project-id ID)
         """;
 
     private static readonly Dictionary<string, string> LoginAliases = new(StringComparer.Ordinal)
@@ -53,6 +60,8 @@ public sealed record CommandLine(string Command, string ConfigPath, string? Logi
         var configPath = "config.yaml";
         var noBrowser = false;
         int? port = null;
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? firstOption = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -91,13 +100,20 @@ public sealed record CommandLine(string Command, string ConfigPath, string? Logi
                 case var flag when flag.StartsWith('-') && flag.Contains('='):
                     var eq = flag.IndexOf('=');
                     return Parse([.. args.Take(i), flag[..eq], flag[(eq + 1)..], .. args.Skip(i + 1)]);
+                case var option when option.StartsWith('-') && option.TrimStart('-').Length > 0:
+                    // Kept for the provider's login; refused below for any other command.
+                    firstOption ??= option;
+                    var name = option.TrimStart('-').Replace('_', '-').ToLowerInvariant();
+                    options[name] = i + 1 < args.Count && !args[i + 1].StartsWith('-') ? args[++i] : "true";
+                    break;
                 default:
                     return Fail($"unknown argument '{arg}'");
             }
         }
         command ??= "run";
+        if (firstOption is not null && command != "login") return Fail($"unknown argument '{firstOption}'");
         if (command == "login" && string.IsNullOrWhiteSpace(provider)) return Fail("login needs a provider, for example: login claude");
-        return new CommandLine(command, configPath, provider?.ToLowerInvariant(), noBrowser, port, null);
+        return new CommandLine(command, configPath, provider?.ToLowerInvariant(), noBrowser, port, null) { LoginOptions = options };
 
         CommandLine Fail(string error) => new("help", configPath, null, false, null, error);
     }

@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using PluginProxy.Abstractions.Plugins;
+using PluginProxy.Formats.Json;
 using PluginProxy.Host.Config;
 using PluginProxy.Host.Credentials;
 using PluginProxy.Host.Logging;
@@ -24,7 +25,10 @@ public static class Commands
         ["i-flow"] = "iflow",
     };
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, Terminal.FromConsole());
+
+    /// <summary>Runs a command against the given terminal (tests pass their own).</summary>
+    internal static async Task<int> RunAsync(string[] args, Terminal terminal)
     {
         var line = CommandLine.Parse(args);
         switch (line.Command)
@@ -39,7 +43,7 @@ public static class Commands
             case "plugins":
                 return ListPlugins(line);
             case "login":
-                return await LoginAsync(line);
+                return await LoginAsync(line, terminal);
             default:
                 return await ServeAsync(line);
         }
@@ -88,30 +92,27 @@ public static class Commands
         return 0;
     }
 
-    private static async Task<int> LoginAsync(CommandLine line)
+    private static async Task<int> LoginAsync(CommandLine line, Terminal terminal)
     {
-        if (!TryLoadConfig(line, out var config)) return 1;
+        if (!TryLoadConfig(line, terminal, out var config)) return 1;
         using var tooling = Tooling.Create(config);
         var wanted = ProviderAliases.GetValueOrDefault(line.LoginProvider!, line.LoginProvider!);
         var providers = tooling.Plugins.Current.Plugins.SelectMany(p => p.Providers).ToList();
-        var authenticator = providers
+        var provider = providers
             .Where(p => p.Authenticator is not null)
-            .FirstOrDefault(p => Matches(p, wanted) || Matches(p, wanted + "-cli"))?.Authenticator;
-        if (authenticator is null)
+            .FirstOrDefault(p => Matches(p, wanted) || Matches(p, wanted + "-cli"));
+        if (provider?.Authenticator is not { } authenticator)
         {
             var available = providers.Where(p => p.Authenticator is not null).Select(p => p.Id).ToList();
-            await Console.Error.WriteLineAsync(
+            await terminal.Error.WriteLineAsync(
                 $"No loaded plugin provides a login for '{line.LoginProvider}'. " +
                 (available.Count == 0 ? "No plugin with a login is loaded yet" : $"Logins available: {string.Join(", ", available)}") +
                 $" (plugins folder: {tooling.Plugins.Folder}).");
             return 2;
         }
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
+        using var _ = terminal.OnCancel(cancel);
+        var authDir = tooling.Credentials.AuthDir;
         try
         {
             var result = await authenticator.LoginAsync(new LoginContext
@@ -119,30 +120,63 @@ public static class Commands
                 NoBrowser = line.NoBrowser,
                 CallbackPort = line.CallbackPort,
                 Http = tooling.Http.Get(config.Config.ProxyUrl),
-                Output = Console.Out,
-                ReadLine = ct => Console.IsInputRedirected && Console.In.Peek() < 0 ? Task.FromResult<string?>(null) : Console.In.ReadLineAsync(ct).AsTask(),
-                OpenBrowser = OpenBrowser,
+                Output = terminal.Out,
+                ReadLine = terminal.ReadLine,
+                OpenBrowser = terminal.OpenBrowser,
+                Settings = config.SettingsFor(provider.Id),
+                Options = line.LoginOptions,
+                ExistingCredentials = () => ExistingCredentials(authDir),
             }, cancel.Token);
+            // Checked before writing, so a login that produced something unusable leaves auth-dir untouched.
+            if (result?.Content is null || result.FileName != Path.GetFileName(result.FileName) || !result.FileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+                throw new InvalidOperationException($"the {provider.Id} plugin returned no credential or an invalid file name");
+            var path = Path.Combine(authDir, result.FileName);
+            if (AuthFileParser.Parse(path, authDir, JsonText.SerializeToUtf8(result.Content)) is null)
+                throw new InvalidOperationException($"the {provider.Id} plugin returned a credential without a known \"type\"");
             await tooling.Credentials.WriteAsync(result.FileName, result.Content, cancel.Token);
-            Console.WriteLine($"Logged in as {result.Label}; saved {Path.Combine(tooling.Credentials.AuthDir, result.FileName)}");
+            await terminal.Out.WriteLineAsync($"Logged in as {result.Label}; saved {path}");
             return 0;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            await Console.Error.WriteLineAsync("Login cancelled.");
+            await terminal.Error.WriteLineAsync("Login cancelled.");
             return 1;
         }
-        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or IOException)
+        catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"Login failed: {tooling.Redactor.Redact(e.Message)}");
+            // Whatever failed (the flow, the provider, the plugin itself, the write): one line, secrets redacted.
+            var message = e is OperationCanceledException ? "the login was cancelled" : e.Message;
+            await terminal.Error.WriteLineAsync($"Login failed: {tooling.Redactor.Redact(message)}");
             return 1;
         }
+    }
+
+    private static IReadOnlyList<PluginProxy.Abstractions.Credentials.CredentialRecord> ExistingCredentials(string authDir)
+    {
+        if (!Directory.Exists(authDir)) return [];
+        var records = new List<PluginProxy.Abstractions.Credentials.CredentialRecord>();
+        foreach (var file in Directory.EnumerateFiles(authDir, "*.json"))
+        {
+            try
+            {
+                if (AuthFileParser.Parse(file, authDir, File.ReadAllBytes(file)) is { } record) records.Add(record);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return records;
     }
 
     private static bool Matches(IProviderPlugin provider, string name) =>
         string.Equals(provider.Id, name, StringComparison.OrdinalIgnoreCase) || provider.CredentialTypes.Contains(name, StringComparer.OrdinalIgnoreCase);
 
-    private static bool TryLoadConfig(CommandLine line, out LoadedConfig config)
+    private static bool TryLoadConfig(CommandLine line, out LoadedConfig config) => TryLoadConfig(line, Terminal.FromConsole(), out config);
+
+    private static bool TryLoadConfig(CommandLine line, Terminal terminal, out LoadedConfig config)
     {
         try
         {
@@ -151,13 +185,13 @@ public static class Commands
         }
         catch (ConfigException e)
         {
-            Console.Error.WriteLine($"Config error: {e.Message}");
+            terminal.Error.WriteLine($"Config error: {e.Message}");
             config = ConfigLoader.Defaults();
             return false;
         }
     }
 
-    private static bool OpenBrowser(string url)
+    internal static bool OpenBrowser(string url)
     {
         try
         {

@@ -33,8 +33,21 @@ public sealed class CommandLineTests
         Assert.Equal(8080, CommandLine.Parse(["login", "qwen", "--callback-port=8080"]).CallbackPort);
     }
 
+    [Fact]
+    public void Login_passes_unknown_options_to_the_provider()
+    {
+        var line = CommandLine.Parse(["login", "gemini", "--project-id", "p1", "--all", "--no-browser", "--mode=fast"]);
+        Assert.Null(line.Error);
+        Assert.True(line.NoBrowser);
+        Assert.Equal(new Dictionary<string, string> { ["project-id"] = "p1", ["all"] = "true", ["mode"] = "fast" }, line.LoginOptions);
+        // CLIProxyAPI's spelling of the Gemini project flag, with its alias for the login itself.
+        Assert.Equal("p1", CommandLine.Parse(["-login", "-project_id", "p1"]).LoginOptions["project-id"]);
+    }
+
     [Theory]
     [InlineData(new[] { "--bogus" }, "unknown argument")]
+    [InlineData(new[] { "run", "--project-id", "x" }, "unknown argument '--project-id'")]
+    [InlineData(new[] { "login", "claude", "stray" }, "unknown argument 'stray'")]
     [InlineData(new[] { "login" }, "needs a provider")]
     [InlineData(new[] { "--config" }, "needs a file path")]
     [InlineData(new[] { "login", "x", "--callback-port", "99999" }, "port number")]
