@@ -169,7 +169,7 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     private static async Task<(byte[] Buffer, int Length)> ReadBoundedAsync(HttpContent content, int limit, bool truncate, CancellationToken cancellationToken)
     {
         if (!truncate && content.Headers.ContentLength > limit) throw TooLarge(limit);
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(content.Headers.ContentLength ?? 16 * 1024, 1024, (long)limit + 1));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(content.Headers.ContentLength ?? 16 * 1024, 256), (long)limit + 1));
         var length = 0;
         try
         {
