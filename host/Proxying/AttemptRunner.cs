@@ -12,6 +12,7 @@ using PluginProxy.Host.Scheduling;
 using PluginProxy.Host.Security;
 using PluginProxy.Host.Upstream;
 using PluginProxy.Sdk.Failures;
+using PluginProxy.Sdk.Streaming;
 
 namespace PluginProxy.Host.Proxying;
 
@@ -63,7 +64,10 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
                     await ErrorWriter.WriteJsonAsync(request.Http, 200, request.Client.Codec.EncodeTokenCount(count));
                     return AttemptResult.Served;
                 case (_, false):
-                    var work = executor.CompleteAsync(call, canonical, request.Aborted);
+                    // An upstream that only streams serves non-streaming clients from its aggregated stream.
+                    var work = executor.StreamsOnly
+                        ? StreamAggregator.AggregateAsync(executor.StreamAsync(call, canonical, request.Aborted), request.Aborted)
+                        : executor.CompleteAsync(call, canonical, request.Aborted);
                     var answer = await KeepAlive.AwaitAsync(request, work, clock);
                     started.Set();
                     answer.Model = request.ResponseModel ?? (string.IsNullOrEmpty(answer.Model) ? request.ClientModel : answer.Model);

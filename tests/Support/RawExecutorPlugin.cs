@@ -5,7 +5,8 @@ namespace PluginProxy.Tests.Support;
 /// payload rules and credential headers entirely, so the host must apply them. It owns <c>openai-compatibility</c>
 /// credentials (start it without the built-in plugins), speaks Gemini natively (so OpenAI chat clients are translated),
 /// sends a fixed chat body to <c>{base-url}/chat/completions</c>, throws a bug for the prompt <c>boom</c>, and its token
-/// count always fails with a 429.
+/// count always fails with a 429. It only streams (<c>StreamsOnly</c>): non-streaming clients are served by the host from
+/// the aggregated stream, and <c>CompleteAsync</c> throws if called.
 /// </summary>
 public static class RawExecutorPlugin
 {
@@ -32,7 +33,13 @@ public static class RawExecutorPlugin
 
         public sealed class RawExecutor : IExecutor
         {
-            public async Task<ChatResponse> CompleteAsync(UpstreamCall call, ChatRequest request, CancellationToken ct)
+            // The host must serve non-streaming clients from StreamAsync, aggregated.
+            public bool StreamsOnly => true;
+
+            public Task<ChatResponse> CompleteAsync(UpstreamCall call, ChatRequest request, CancellationToken ct) =>
+                throw new InvalidOperationException("CompleteAsync called on a StreamsOnly executor");
+
+            private async Task<ChatResponse> AskAsync(UpstreamCall call, ChatRequest request, CancellationToken ct)
             {
                 var prompt = request.Messages.SelectMany(m => m.Parts).OfType<TextPart>().Select(t => t.Text).LastOrDefault() ?? "";
                 if (prompt == "boom") throw new InvalidOperationException("a bug in the raw plugin");
@@ -52,7 +59,7 @@ public static class RawExecutorPlugin
 
             public async IAsyncEnumerable<StreamEvent> StreamAsync(UpstreamCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken ct)
             {
-                var answer = await CompleteAsync(call, request, ct);
+                var answer = await AskAsync(call, request, ct);
                 yield return new ResponseStarted(answer.Id, answer.Model, 0);
                 yield return new TextDelta(0, ((TextPart)answer.Choices[0].Parts[0]).Text);
                 yield return new ChoiceFinished(0, FinishReason.Stop);
