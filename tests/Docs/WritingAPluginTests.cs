@@ -90,5 +90,15 @@ public sealed class WritingAPluginTests
         Assert.Equal("acme answered with Bearer fresh-token", (string?)JsonNode.Parse(await chat.Content.ReadAsStringAsync())!["choices"]![0]!["message"]!["content"]);
         using var messages = await server.PostJsonAsync("/v1/messages", """{"model":"acme-1","max_tokens":20,"messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal("acme answered with Bearer fresh-token", (string?)JsonNode.Parse(await messages.Content.ReadAsStringAsync())!["content"]![0]!["text"]);
+
+        // Settings reload live: pointing providers.acme.api-url elsewhere moves new requests there, no restart.
+        await using var moved = await FakeOpenAIUpstream.StartAsync();
+        moved.RespondWith(_ => ChatReply.Text("from the new api-url"));
+        await server.WriteConfigAsync(config.Replace(upstream.BaseUrl, moved.BaseUrl));
+        await TestServer.EventuallyAsync(async () =>
+        {
+            using var again = await server.PostJsonAsync("/v1/chat/completions", """{"model":"acme-1","messages":[{"role":"user","content":"hi"}]}""");
+            return (await again.Content.ReadAsStringAsync()).Contains("from the new api-url");
+        }, "requests follow the reloaded api-url");
     }
 }
