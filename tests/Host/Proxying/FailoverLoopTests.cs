@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using PluginProxy.Host.Credentials;
 using PluginProxy.Tests.Support;
+using Microsoft.AspNetCore.Http;
 using PluginProxy.Tests.Support.Fakes;
 
 namespace PluginProxy.Tests.Host.Proxying;
@@ -167,5 +168,41 @@ public sealed class FailoverLoopTests
         Assert.NotEqual("req_upstream_123", ours);
         Assert.Contains(ours, pool.Server.Logs);
         Assert.Equal("req_upstream_123", Assert.Single(response.Headers.GetValues("X-Upstream-Request-Id")));
+    }
+}
+
+/// <summary>A credential whose refresh token was revoked is parked, and its clients are told which login to run.</summary>
+public sealed class NeedsLoginAnswerTests
+{
+    [Fact]
+    public async Task When_only_a_needs_login_credential_serves_the_model_the_client_is_told_to_log_in()
+    {
+        await using var tokens = await FakeUpstreamHost.StartAsync(async (http, _) =>
+        {
+            http.Response.StatusCode = 400;
+            await http.Response.WriteAsync("""{"error":"invalid_grant","error_description":"revoked"}""");
+        });
+        var config = $"""
+            providers:
+              lifecycled:
+                token-url: "{tokens.Root}token"
+            """;
+        await using var server = await TestServer.StartAsync(config, root =>
+        {
+            var folder = Path.Combine(root, "plugins", "TestLifecycled");
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "TestLifecycled.dll"), PluginProxy.Tests.Host.Credentials.LifecyclePlugin.Compile());
+            // Expiring inside the lead: the background refresh runs at once and is refused for good.
+            File.WriteAllText(Path.Combine(root, "auths", "life.json"),
+                PluginProxy.Tests.Host.Credentials.LifecyclePlugin.Credential("revoked", "old-token", DateTimeOffset.UtcNow.AddMinutes(1)));
+        });
+        await TestServer.EventuallyAsync(() => Task.FromResult(server.Logs.Contains("login lifecycled")), "the needs-login warning is logged");
+
+        using var response = await server.PostJsonAsync("/v1/chat/completions", """{"model":"life-model","messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(503, (int)response.StatusCode);
+        var message = (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!["message"];
+        Assert.Contains("needs a new login", message);
+        Assert.Contains("login lifecycled", message);
+        Assert.DoesNotContain("old-token", message);
     }
 }
