@@ -7,7 +7,7 @@ namespace PluginProxy.Host.Cli;
 /// <param name="NoBrowser">--no-browser.</param>
 /// <param name="CallbackPort">--callback-port.</param>
 /// <param name="Error">Why the arguments were rejected, or null.</param>
-public sealed record CommandLine(string Command, string ConfigPath, string? LoginProvider, bool NoBrowser, int? CallbackPort, string? Error)
+internal sealed record CommandLine(string Command, string ConfigPath, string? LoginProvider, bool NoBrowser, int? CallbackPort, string? Error)
 {
     /// <summary>
     /// login: options this parser does not know, for the provider's plugin (<c>LoginContext.Options</c>): <c>--project-id X</c>

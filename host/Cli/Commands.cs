@@ -15,7 +15,7 @@ using PluginProxy.Host.Upstream;
 namespace PluginProxy.Host.Cli;
 
 /// <summary>What each command does. Exit codes: 0 ok, 1 failure, 2 bad usage.</summary>
-public static class Commands
+internal static class Commands
 {
     private static readonly Dictionary<string, string> ProviderAliases = new(StringComparer.OrdinalIgnoreCase)
     {

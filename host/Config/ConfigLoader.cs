@@ -14,7 +14,7 @@ namespace PluginProxy.Host.Config;
 /// <param name="Path">The file it came from; null when running on defaults.</param>
 /// <param name="Hash">SHA-256 of the file's bytes, to skip reloads of identical content.</param>
 /// <param name="UnknownKeys">Top-level keys that were ignored.</param>
-public sealed record LoadedConfig(ProxyConfig Config, string? Path, string Hash, IReadOnlyList<string> UnknownKeys)
+internal sealed record LoadedConfig(ProxyConfig Config, string? Path, string Hash, IReadOnlyList<string> UnknownKeys)
 {
     /// <summary>The compiled <c>payload:</c> rules.</summary>
     public PayloadRules Payload { get; init; } = PayloadRules.Empty;
@@ -37,10 +37,10 @@ public sealed record LoadedConfig(ProxyConfig Config, string? Path, string Hash,
 }
 
 /// <summary>The config file is unusable; the message says where and why (never a secret).</summary>
-public sealed class ConfigException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class ConfigException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Parses and validates config.yaml.</summary>
-public static class ConfigLoader
+internal static class ConfigLoader
 {
     private static readonly IDeserializer Deserializer = new DeserializerBuilder()
         .WithNamingConvention(HyphenatedNamingConvention.Instance)

@@ -4,7 +4,7 @@ namespace PluginProxy.Host.Config;
 /// Holds the current config snapshot. Readers take <see cref="Current"/> once per request and never lock;
 /// a reload swaps the reference and tells subscribers.
 /// </summary>
-public sealed class ConfigStore(LoadedConfig initial)
+internal sealed class ConfigStore(LoadedConfig initial)
 {
     private LoadedConfig _current = initial;
 

@@ -9,7 +9,7 @@ namespace PluginProxy.Host.Credentials;
 /// <summary>
 /// What the host knows about one credential's tokens, for status listings. Immutable; never holds a secret.
 /// </summary>
-public sealed record CredentialStatus
+internal sealed record CredentialStatus
 {
     public required string Id { get; init; }
 
@@ -50,7 +50,7 @@ public sealed record CredentialStatus
 /// Token health per credential id. Reads are O(1) and lock-free (the scheduler asks <see cref="NeedsLogin"/> per pick);
 /// each entry is an immutable <see cref="CredentialStatus"/> replaced whole.
 /// </summary>
-public sealed class CredentialHealth
+internal sealed class CredentialHealth
 {
     private readonly ConcurrentDictionary<string, CredentialStatus> _statuses = new(StringComparer.Ordinal);
 

@@ -9,7 +9,7 @@ using PluginProxy.Host.Upstream;
 namespace PluginProxy.Host.Credentials;
 
 /// <summary>How one refresh ended.</summary>
-public enum RefreshOutcome
+internal enum RefreshOutcome
 {
     /// <summary>New tokens were saved.</summary>
     Refreshed,
@@ -28,7 +28,7 @@ public enum RefreshOutcome
 /// is skipped: they were already replaced, and refreshing again would spend a rotated refresh token. A refresh the
 /// provider rejects for good (<see cref="LoginRequiredException"/>) puts the credential in needs-login.
 /// </summary>
-public sealed partial class CredentialRefresher(
+internal sealed partial class CredentialRefresher(
     CredentialStore store,
     PluginRuntime plugins,
     ConfigStore config,

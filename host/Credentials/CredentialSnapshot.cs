@@ -5,7 +5,7 @@ using PluginProxy.Abstractions.Credentials;
 namespace PluginProxy.Host.Credentials;
 
 /// <summary>Every known credential at one moment (files and config), sorted by id. Immutable.</summary>
-public sealed class CredentialSnapshot
+internal sealed class CredentialSnapshot
 {
     public static readonly CredentialSnapshot Empty = new([], 0);
 

@@ -17,7 +17,7 @@ namespace PluginProxy.Host.Credentials;
 /// (half-written) is ignored and its previous version, if any, keeps serving until it is complete. The server's
 /// own writes update the snapshot directly and are recognised by hash when the watcher reports them.
 /// </summary>
-public sealed partial class CredentialStore : IDisposable
+internal sealed partial class CredentialStore : IDisposable
 {
     private readonly ConfigStore _config;
     private readonly ILogger _logger;

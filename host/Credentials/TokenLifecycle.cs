@@ -13,7 +13,7 @@ namespace PluginProxy.Host.Credentials;
 /// (30 s doubling to 10 min); a credential in needs-login is left alone. Cooldowns and quota state play no part.
 /// Refreshes go through <see cref="CredentialRefresher"/>, so a 401-triggered refresh of the same credential is shared.
 /// </summary>
-public sealed partial class TokenLifecycle : IDisposable
+internal sealed partial class TokenLifecycle : IDisposable
 {
     public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(10);

@@ -11,7 +11,7 @@ namespace PluginProxy.Host.Logging;
 /// and, with <c>logging-to-file</c>, to <c>logs/main.log</c> next to the config file (rolled daily and at 10 MB).
 /// <c>debug</c> and <c>logging-to-file</c> apply live.
 /// </summary>
-public sealed class LogSetup : IDisposable
+internal sealed class LogSetup : IDisposable
 {
     private const string Template = "[{Timestamp:yyyy-MM-dd HH:mm:ss}] [{Level:u3}] {SourceContext:l}: {Message:lj}{NewLine}{Exception}";
 

@@ -7,7 +7,7 @@ namespace PluginProxy.Host.Models;
 /// A requested model split into its base name and the thinking suffix of <c>model(value)</c>: <c>none</c>,
 /// <c>auto</c> or <c>-1</c>, a level (minimal, low, medium, high, xhigh), or a token budget. Parsed once per request.
 /// </summary>
-public readonly record struct ModelName(string Base, ReasoningSuffix? Suffix)
+internal readonly record struct ModelName(string Base, ReasoningSuffix? Suffix)
 {
     private static readonly HashSet<string> Levels = new(StringComparer.OrdinalIgnoreCase) { "minimal", "low", "medium", "high", "xhigh" };
 

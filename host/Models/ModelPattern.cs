@@ -1,7 +1,7 @@
 namespace PluginProxy.Host.Models;
 
 /// <summary>Glob matching with <c>*</c> only: exact, <c>prefix*</c>, <c>*suffix</c>, <c>*sub*</c>, <c>a*b*c</c>.</summary>
-public static class ModelPattern
+internal static class ModelPattern
 {
     public static bool Matches(string pattern, string value, StringComparison comparison = StringComparison.Ordinal)
     {

@@ -9,14 +9,14 @@ using PluginProxy.Host.Plugins;
 namespace PluginProxy.Host.Models;
 
 /// <summary>A credential that can serve a client model id, and the name to send upstream.</summary>
-public sealed record ModelRoute(CredentialRecord Credential, string UpstreamModel);
+internal sealed record ModelRoute(CredentialRecord Credential, string UpstreamModel);
 
 /// <summary>A model as listed to clients. Built from host-owned copies of plugin catalogs, so it never pins a plugin.</summary>
-public sealed record ListedModel(string Id, string OwnedBy, long Created, string? DisplayName, string? Description,
+internal sealed record ListedModel(string Id, string OwnedBy, long Created, string? DisplayName, string? Description,
     int? InputTokenLimit, int? OutputTokenLimit, ThinkingSupport? Thinking, ImmutableArray<string> Providers);
 
 /// <summary>Which credentials serve which client model ids, at one moment. Immutable.</summary>
-public sealed class RegistrySnapshot
+internal sealed class RegistrySnapshot
 {
     public static readonly RegistrySnapshot Empty = new(0, new Dictionary<string, List<ModelRoute>>(), []);
 
@@ -62,7 +62,7 @@ public sealed class RegistrySnapshot
 /// <c>oauth-model-alias[provider]</c> for credential files (<c>fork: true</c> keeps the original id too); and with a
 /// <c>prefix</c>, served as <c>prefix/id</c> as well — or only, with <c>force-model-prefix</c>.
 /// </summary>
-public sealed class ModelRegistry
+internal sealed class ModelRegistry
 {
     private readonly Lock _rebuildGate = new();
     private RegistrySnapshot _current = RegistrySnapshot.Empty;

@@ -7,7 +7,7 @@ namespace PluginProxy.Host.Payload;
 /// Dot paths into a JSON body, as CLIProxyAPI's payload rules write them: <c>generationConfig.thinkingConfig.thinkingBudget</c>,
 /// numeric segments index arrays (<c>tools.0.name</c>), <c>\.</c> escapes a dot inside a key.
 /// </summary>
-public static class JsonPath
+internal static class JsonPath
 {
     public static IReadOnlyList<string> Split(string path)
     {

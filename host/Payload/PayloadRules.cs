@@ -16,7 +16,7 @@ namespace PluginProxy.Host.Payload;
 /// one of its model globs matches the upstream model, the requested base model or the requested model with its
 /// suffix, and its protocol (openai, claude, gemini, codex) is empty or the upstream's.
 /// </summary>
-public sealed class PayloadRules
+internal sealed class PayloadRules
 {
     public static readonly PayloadRules Empty = new([], [], []);
 

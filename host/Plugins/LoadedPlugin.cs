@@ -8,7 +8,7 @@ namespace PluginProxy.Host.Plugins;
 /// One version of one plugin folder, in its own collectible load context. It stays loaded while any plugin set
 /// that contains it is current or still leased, and unloads when the last such set drains.
 /// </summary>
-public sealed class LoadedPlugin
+internal sealed class LoadedPlugin
 {
     private readonly PluginLoader _loader;
     private int _sets;

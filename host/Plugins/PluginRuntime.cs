@@ -17,7 +17,7 @@ namespace PluginProxy.Host.Plugins;
 /// main assemblies count. A changed folder is loaded and validated beside the running version, then published;
 /// if it fails, the running version keeps serving.
 /// </summary>
-public sealed partial class PluginRuntime : IDisposable
+internal sealed partial class PluginRuntime : IDisposable
 {
     // Types whose assemblies come from the host's context, so plugins and host agree on them.
     private static readonly Type[] SharedTypes = [typeof(IPlugin), typeof(IDialectCodec), typeof(PluginProxy.Sdk.Execution.DialectHttpExecutor)];

@@ -9,7 +9,7 @@ namespace PluginProxy.Host.Plugins;
 /// with, so a swap never changes what an in-flight request runs; when a replaced set's last lease ends, the plugin
 /// versions only it contained are unloaded.
 /// </summary>
-public sealed class PluginSet
+internal sealed class PluginSet
 {
     // Starts at 1: the reference held by the runtime while this set is current.
     private int _leases = 1;
@@ -65,7 +65,7 @@ public sealed class PluginSet
 }
 
 /// <summary>A request's hold on a <see cref="PluginSet"/>; dispose when the request (or its stream) ends.</summary>
-public sealed class PluginLease : IDisposable
+internal sealed class PluginLease : IDisposable
 {
     private int _disposed;
 

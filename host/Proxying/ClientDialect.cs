@@ -6,7 +6,7 @@ using PluginProxy.Formats.OpenAIChat;
 namespace PluginProxy.Host.Proxying;
 
 /// <summary>What an endpoint does, beyond its dialect.</summary>
-public enum Operation
+internal enum Operation
 {
     Generate,
     CountTokens,
@@ -16,7 +16,7 @@ public enum Operation
 /// The client-facing side of one endpoint: how its bodies decode and its answers and errors encode. Mostly a dialect
 /// codec; legacy <c>/v1/completions</c> is the chat dialect with its own body shapes.
 /// </summary>
-public sealed class ClientDialect
+internal sealed class ClientDialect
 {
     private ClientDialect(Dialect dialect, bool legacyCompletions)
     {

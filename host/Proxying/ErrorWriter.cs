@@ -8,7 +8,7 @@ using PluginProxy.Host.Security;
 namespace PluginProxy.Host.Proxying;
 
 /// <summary>Writes JSON answers and errors in the client's dialect.</summary>
-public static class ErrorWriter
+internal static class ErrorWriter
 {
     public static Task WriteAsync(HttpContext http, ClientDialect client, int status, string message, string? code = null) =>
         WriteJsonAsync(http, status, client.Codec.EncodeError(status, message, code));

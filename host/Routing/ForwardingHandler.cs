@@ -13,7 +13,7 @@ namespace PluginProxy.Host.Routing;
 /// <summary>One forwarding route of one routing plugin, as host-owned strings.</summary>
 /// <param name="Owner">The routing plugin that decides where its requests go.</param>
 /// <param name="Route">The route's name (<see cref="ForwardingContext.Route"/>).</param>
-public sealed record ForwardingTarget(PluginRouteOwner Owner, string Route);
+internal sealed record ForwardingTarget(PluginRouteOwner Owner, string Route);
 
 /// <summary>
 /// Serves a request to a <see cref="ForwardingRoute"/>: asks the owning routing plugin where it goes (from live

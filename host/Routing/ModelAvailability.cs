@@ -9,7 +9,7 @@ namespace PluginProxy.Host.Routing;
 /// credential that is not disabled and not cooling for it — neither for that model nor as a whole — in the scheduler's book.
 /// The registry already leaves out disabled credentials and those no loaded plugin serves.
 /// </summary>
-public sealed class ModelAvailability(ModelRegistry registry, Scheduler scheduler)
+internal sealed class ModelAvailability(ModelRegistry registry, Scheduler scheduler)
 {
     public bool IsAvailable(string model)
     {

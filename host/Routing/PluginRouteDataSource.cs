@@ -13,7 +13,7 @@ namespace PluginProxy.Host.Routing;
 /// <summary>Names the routing plugin that owns a plugin route (host-owned strings: endpoints never reference plugin objects).</summary>
 /// <param name="Plugin">The plugin folder's name.</param>
 /// <param name="Router">The routing plugin's id.</param>
-public sealed record PluginRouteOwner(string Plugin, string Router);
+internal sealed record PluginRouteOwner(string Plugin, string Router);
 
 /// <summary>
 /// The routes of the routing plugins in the current <see cref="PluginSet"/>: each <see cref="RouteAlias"/> served by the

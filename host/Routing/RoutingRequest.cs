@@ -5,7 +5,7 @@ using PluginProxy.Host.Security;
 namespace PluginProxy.Host.Routing;
 
 /// <summary>What routing plugins are told about the client's request.</summary>
-public static class RoutingRequest
+internal static class RoutingRequest
 {
     /// <summary>The request's headers for <c>RouteContext.Headers</c>: the client's auth headers are removed (values of a repeated header joined with commas).</summary>
     public static IReadOnlyDictionary<string, string> RouteHeaders(HttpRequest request) => Collect(request, withAuth: false);

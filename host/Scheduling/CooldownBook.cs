@@ -8,14 +8,14 @@ namespace PluginProxy.Host.Scheduling;
 /// <param name="Kind">The failure that caused it.</param>
 /// <param name="Status">The upstream HTTP status.</param>
 /// <param name="BackoffLevel">For quota failures without a reset time: how many times in a row the backoff doubled.</param>
-public sealed record Cooldown(DateTimeOffset Until, FailureKind Kind, int Status, int BackoffLevel);
+internal sealed record Cooldown(DateTimeOffset Until, FailureKind Kind, int Status, int BackoffLevel);
 
 /// <summary>
 /// Every cooldown, keyed by (credential id, model); the model <see cref="AnyModel"/> marks the whole credential
 /// (an auth failure). It is independent of config and registry snapshots, so reloads that do not touch a credential
 /// leave its cooldowns alone (CLIProxyAPI resets them on any reload).
 /// </summary>
-public sealed class CooldownBook
+internal sealed class CooldownBook
 {
     public const string AnyModel = "*";
 

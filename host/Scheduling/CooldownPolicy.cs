@@ -10,7 +10,7 @@ namespace PluginProxy.Host.Scheduling;
 /// (<see cref="FailureScope"/>): the model on the credential, the whole credential, or nothing for request-scoped failures. <c>disable-cooling</c> drops the backoff and the
 /// transient minute but keeps explicit reset times and the auth/entitlement/not-found cooldowns.
 /// </summary>
-public static class CooldownPolicy
+internal static class CooldownPolicy
 {
     public static readonly TimeSpan AuthFailure = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan Forbidden = TimeSpan.FromMinutes(30);

@@ -7,7 +7,7 @@ using PluginProxy.Host.Models;
 
 namespace PluginProxy.Host.Scheduling;
 
-public enum RoutingStrategy
+internal enum RoutingStrategy
 {
     RoundRobin,
     FillFirst,
@@ -20,7 +20,7 @@ public enum RoutingStrategy
 /// change, or on <see cref="Reset"/>. Credentials in needs-login (<see cref="CredentialHealth"/>) are never chosen and
 /// never counted as recovering.
 /// </summary>
-public sealed class Scheduler
+internal sealed class Scheduler
 {
     private readonly ConfigStore _config;
     private readonly TimeProvider _clock;
@@ -105,7 +105,7 @@ public sealed class Scheduler
 }
 
 /// <summary>One request's walk over the candidates: each is tried at most once per round.</summary>
-public sealed class Selection
+internal sealed class Selection
 {
     private readonly Scheduler _scheduler;
     private readonly ModelPool _pool;

@@ -1,7 +1,7 @@
 namespace PluginProxy.Host.Security;
 
 /// <summary>The client key a request was authenticated with, set by <see cref="ClientAuthMiddleware"/> when a configured key matched.</summary>
-public sealed class ClientKeyFeature(string key)
+internal sealed class ClientKeyFeature(string key)
 {
     public string Key { get; } = key;
 
@@ -13,7 +13,7 @@ public sealed class ClientKeyFeature(string key)
 /// Endpoint metadata for routes outside the protected path prefixes (plugin routes): <see cref="Required"/> enforces a
 /// client key as on <c>/v1</c>; otherwise a presented key that matches is recorded but a missing or wrong one is not refused.
 /// </summary>
-public sealed record ClientKeyMetadata(bool Required)
+internal sealed record ClientKeyMetadata(bool Required)
 {
     public static readonly ClientKeyMetadata Enforced = new(true);
     public static readonly ClientKeyMetadata Identify = new(false);

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace PluginProxy.Host.Security;
 
-public enum KeyCheck
+internal enum KeyCheck
 {
     Accepted,
     Missing,

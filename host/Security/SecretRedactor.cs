@@ -12,7 +12,7 @@ namespace PluginProxy.Host.Security;
 /// and masks them in text. The log pipeline runs every event through it, as a second line of defence behind
 /// never logging secrets in the first place.
 /// </summary>
-public sealed partial class SecretRedactor
+internal sealed partial class SecretRedactor
 {
     private const int MinimumLength = 4;
     private const string Mask = "[REDACTED]";

@@ -25,7 +25,7 @@ namespace PluginProxy.Host.Server;
 /// The composition root: loads the config, plugins and credentials, wires their live-reload events, and runs Kestrel.
 /// Used by the CLI and, unchanged, by the integration tests.
 /// </summary>
-public sealed class ProxyServer : IAsyncDisposable
+internal sealed class ProxyServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly LogSetup _logs;

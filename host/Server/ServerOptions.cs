@@ -3,7 +3,7 @@ using Serilog.Core;
 namespace PluginProxy.Host.Server;
 
 /// <summary>How to start a <see cref="ProxyServer"/>: the CLI fills it from flags; tests from their fixtures.</summary>
-public sealed class ServerOptions
+internal sealed class ServerOptions
 {
     /// <summary>config.yaml path; when the file does not exist the server starts on safe defaults and watches for it.</summary>
     public string ConfigPath { get; init; } = "config.yaml";

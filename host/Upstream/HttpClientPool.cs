@@ -7,7 +7,7 @@ namespace PluginProxy.Host.Upstream;
 /// One pooled <see cref="HttpClient"/> per distinct outbound proxy (and one for direct connections), shared by
 /// every credential with that setting. Handlers live for the process; connections are recycled by lifetime.
 /// </summary>
-public sealed class HttpClientPool : IDisposable
+internal sealed class HttpClientPool : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<HttpClient>> _clients = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<HttpMessageHandler>> _handlers = new(StringComparer.Ordinal);

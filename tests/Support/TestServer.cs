@@ -25,7 +25,7 @@ public sealed class TestServer : IAsyncDisposable
         if (clientKey is not null) Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", clientKey);
     }
 
-    public ProxyServer Server { get; }
+    internal ProxyServer Server { get; }
     public string Root { get; }
     public HttpClient Client { get; }
     public Uri Address => Server.Address;
