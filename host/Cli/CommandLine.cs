@@ -39,7 +39,7 @@ internal sealed record CommandLine(string Command, string ConfigPath, string? Lo
           --version              Show the version.
 
         CLIProxyAPI flags accepted as aliases:
-          -config PATH  -login (= login gemini)  -claude-login  -codex-login  -qwen-login  -iflow-login
+          -config PATH  -login (= login gemini)  -claude-login  -codex-login  -qwen-login  -iflow-login  -iflow-cookie
           -no-browser  -oauth-callback-port N  -project_id ID (= --project-id ID)
         """;
 
@@ -85,6 +85,12 @@ internal sealed record CommandLine(string Command, string ConfigPath, string? Lo
                         return Fail($"{arg} needs a port number between 1 and 65535");
                     port = p;
                     i++;
+                    break;
+                case "-iflow-cookie" or "--iflow-cookie":
+                    // CLIProxyAPI's cookie login for iFlow: `login iflow --cookie`.
+                    command ??= "login";
+                    provider = "iflow";
+                    options["cookie"] = "true";
                     break;
                 case var alias when LoginAliases.TryGetValue(alias, out var aliasProvider):
                     command ??= "login";

@@ -24,6 +24,15 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void The_iflow_cookie_alias_is_a_cookie_login()
+    {
+        var line = CommandLine.Parse(["-iflow-cookie"]);
+        Assert.Null(line.Error);
+        Assert.Equal(("login", "iflow"), (line.Command, line.LoginProvider));
+        Assert.Equal("true", line.LoginOptions["cookie"]);
+    }
+
+    [Fact]
     public void Options_are_read_in_either_spelling()
     {
         var line = CommandLine.Parse(["-config", "c.yaml", "-codex-login", "-no-browser", "-oauth-callback-port", "1455"]);
