@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace PluginProxy.Plugins.Codex.Auth;
@@ -50,7 +49,4 @@ internal sealed record IdTokenClaims(string? Email, string? AccountId, string? P
     }
 
     public override string ToString() => $"IdTokenClaims(email {(Email is null ? "no" : "yes")}, account {(AccountId is null ? "no" : "yes")}, plan {Plan ?? "?"})";
-
-    internal static string EncodeForTests(string json) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
