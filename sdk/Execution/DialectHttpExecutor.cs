@@ -38,6 +38,14 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     /// <summary>Adjusts the encoded body before sending (for example to ask for usage in streams).</summary>
     protected virtual JsonObject PrepareBody(UpstreamCall call, ChatRequest request, JsonObject body, UpstreamOperation operation) => body;
 
+    /// <summary>
+    /// Last look at the request, body attached, before it is sent: for headers that depend on the body (Codex's session
+    /// id follows the body's <c>prompt_cache_key</c>), which <see cref="CreateRequest"/> cannot see.
+    /// </summary>
+    protected virtual void BeforeSend(UpstreamCall call, HttpRequestMessage request)
+    {
+    }
+
     /// <summary>Turns a non-success response into a classified failure.</summary>
     protected virtual UpstreamException Classify(UpstreamCall call, HttpResponseMessage response, string body) =>
         FailureClassifier.FromResponse((int)response.StatusCode, response.Headers, body, call.Clock);
@@ -94,7 +102,11 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
             yield return e;
     }
 
-    public async Task<NativeResponse> SendNativeAsync(UpstreamCall call, NativeRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Passthrough: the client's bytes to the same URL. Virtual for upstreams whose native bodies still need the provider's
+    /// rules (Codex: <c>store:false</c>, always streaming) or whose non-streaming answers must be built from a stream.
+    /// </summary>
+    public virtual async Task<NativeResponse> SendNativeAsync(UpstreamCall call, NativeRequest request, CancellationToken cancellationToken)
     {
         var content = new ReadOnlyMemoryContent(request.Body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
@@ -130,6 +142,7 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     {
         using var request = CreateRequest(call, operation, nativeOperation, query);
         request.Content = content;
+        BeforeSend(call, request);
         HttpResponseMessage response;
         try
         {
