@@ -30,8 +30,13 @@ internal static class UpstreamKeys
         if (settings.UpstreamApiKey is { } configured) return configured;
         var env = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(env)) return env.Trim();
-        return FromSecretsFile(settings.SecretsFile ?? DefaultSecretsFile, settings.UpstreamUrl);
+        return FromSecretsFile(ExpandHome(settings.SecretsFile) ?? DefaultSecretsFile, settings.UpstreamUrl);
     }
+
+    private static string? ExpandHome(string? path) =>
+        path is not null && path.StartsWith("~/", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..])
+            : path;
 
     private static string? FromSecretsFile(string path, Uri? upstream)
     {

@@ -172,3 +172,18 @@ public sealed class AmpModelMappingTests
         Assert.Null(decision.Provider);
     }
 }
+
+public sealed class AmpConfigKeyTests
+{
+    [Fact]
+    public void The_ampcode_block_is_a_known_top_level_key()
+    {
+        var loaded = PluginProxy.Host.Config.ConfigLoader.Parse("""
+            ampcode:
+              upstream-url: "https://ampcode.com"
+            amp-typo: 1
+            """);
+
+        Assert.Equal(["amp-typo"], loaded.UnknownKeys);
+    }
+}
