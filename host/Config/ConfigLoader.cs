@@ -52,6 +52,7 @@ internal static class ConfigLoader
         .Select(p => HyphenatedNamingConvention.Instance.Apply(p.Name))
         .Append("payload")
         .Append("providers")
+        .Append("ampcode") // the Amp routing plugin's block, read through PluginSettings.Section
         .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Reads the file at <paramref name="path"/>; throws <see cref="ConfigException"/> when it does not parse or validate.</summary>

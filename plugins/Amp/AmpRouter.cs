@@ -1,0 +1,43 @@
+using PluginProxy.Abstractions.Plugins;
+using PluginProxy.Plugins.Amp.Config;
+using PluginProxy.Plugins.Amp.Diagnostics;
+using PluginProxy.Plugins.Amp.Forwarding;
+using PluginProxy.Plugins.Amp.Routes;
+
+namespace PluginProxy.Plugins.Amp;
+
+/// <summary>
+/// Makes the proxy a backend for the Amp CLI (<c>amp.url</c>): Amp's model calls under <c>/api/provider/{provider}/...</c>
+/// are served by local accounts, with <c>ampcode.model-mappings</c> standing in for models no local account serves;
+/// Amp's own routes (login, threads, telemetry, ...) are relayed to <c>ampcode.upstream-url</c> with an Amp key.
+/// Model calls are never forwarded to ampcode.com. Stateless: every decision reads the request's config snapshot.
+/// </summary>
+public sealed class AmpRouter : IRoutingPlugin
+{
+    public string Id => "amp";
+
+    public int Order => 0;
+
+    public IReadOnlyList<RouteAlias> Routes => AmpRoutes.Aliases;
+
+    public IReadOnlyList<ForwardingRoute> ForwardingRoutes => AmpRoutes.ForwardingRoutes;
+
+    /// <summary>
+    /// On Amp's provider paths only: a model no local account serves (or any model, with <c>force-model-mappings</c>)
+    /// is rewritten by the first mapping whose target is served, and answers keep the name the client asked for. The
+    /// provider segment never pins a provider: any local account serving the model may answer.
+    /// </summary>
+    public RouteDecision Route(RouteContext context)
+    {
+        if (!AmpRoutes.IsProviderPath(context.Path) || string.IsNullOrWhiteSpace(context.Model)) return RouteDecision.Unchanged;
+        var settings = AmpSettings.From(context.Settings);
+        var served = context.IsModelAvailable(context.Model);
+        if (served && !settings.ForceModelMappings) return RouteDecision.Unchanged;
+        if (settings.Mappings.Map(context.Model, context.IsModelAvailable) is { } mapped)
+            return new RouteDecision(mapped, null) { ResponseModel = context.Model };
+        if (!served) AmpWarnings.ModelNotServed(context.Model);
+        return RouteDecision.Unchanged;
+    }
+
+    public ForwardingDecision Forward(ForwardingContext context) => AmpForwarder.Decide(context);
+}
