@@ -19,6 +19,7 @@ internal static class InferenceEndpoints
         app.MapPost("/v1/chat/completions", ChatCompletions);
         app.MapPost("/v1/completions", Completions);
         app.MapPost("/v1/responses", Responses);
+        app.MapPost("/v1/responses/compact", ResponsesCompact);
         // Codex CLI tries a WebSocket first; 426 makes it fall back to SSE at once (404/500 cost it six retries).
         app.MapGet("/v1/responses", (HttpContext http) => ErrorWriter.WriteAsync(http, ClientDialect.OpenAIResponses, 426,
             "WebSocket transport is not supported on /v1/responses; use HTTP with stream: true."));
@@ -44,6 +45,11 @@ internal static class InferenceEndpoints
 
     private static Task Completions(HttpContext http) =>
         Proxy(http).HandleAsync(http, new InferenceRequest(ClientDialect.Completions, Operation.Generate, NonStreamKeepAlive: true));
+
+    /// <summary>Codex compaction (v1): only an account whose plugin speaks Responses natively can serve it, as passthrough.</summary>
+    private static Task ResponsesCompact(HttpContext http) =>
+        Proxy(http).HandleAsync(http, new InferenceRequest(ClientDialect.OpenAIResponses, Operation.Generate, UrlStream: false,
+            NativeOperation: "compact", PassthroughOnly: true));
 
     private static Task Responses(HttpContext http) =>
         Proxy(http).HandleAsync(http, new InferenceRequest(ClientDialect.OpenAIResponses, Operation.Generate, NonStreamKeepAlive: true));

@@ -24,7 +24,13 @@ namespace PluginProxy.Host.Proxying;
 /// </summary>
 internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProvider clock, SecretRedactor redactor, CredentialUpdate updateCredential, ILoggerFactory loggerFactory)
 {
-    private static readonly string[] ForwardedClientHeaders = ["anthropic-beta", "anthropic-version", "openai-beta", "user-agent", "x-goog-api-client"];
+    // Client headers a plugin may forward (never auth): Anthropic betas, OpenAI betas, and the Codex CLI's session and
+    // turn headers (chatgpt-account-id is not among them: the account comes from the credential).
+    private static readonly string[] ForwardedClientHeaders =
+    [
+        "anthropic-beta", "anthropic-version", "openai-beta", "user-agent", "x-goog-api-client",
+        "originator", "version", "session_id", "conversation_id", "x-codex-turn-state", "x-codex-window-id", "x-client-request-id", "x-codex-beta-features",
+    ];
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<AttemptRunner>();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PluginLog> _pluginLogs = new(StringComparer.Ordinal);
@@ -45,6 +51,13 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
             if (request.Client.AllowsPassthrough && provider.NativeDialect == request.Client.Dialect && call.ReasoningSuffix is null)
                 return await PassthroughRelay.RelayAsync(request, provider, call, started, redactor, LogStreamFailed);
 
+            if (request.Endpoint.PassthroughOnly)
+            {
+                // Try the next candidate: another account's provider may speak the client's dialect.
+                return new AttemptResult(AttemptOutcome.FailedBeforeStart, new UpstreamException(FailureKind.ModelNotFound, 501,
+                    $"'{request.Http.Request.Path}' is served only by accounts whose provider speaks {request.Client.Dialect} natively (Codex); '{provider.Id}' does not."),
+                    null, CoolDown: false);
+            }
             var canonical = request.Canonical ??= await DecodeOrNullAsync(request);
             if (canonical is null) return AttemptResult.Answered;
             canonical.Reasoning = WithSuffix(request.ClientReasoning, call.ReasoningSuffix); // per attempt: routes may carry their own suffix

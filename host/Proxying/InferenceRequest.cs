@@ -11,5 +11,8 @@ namespace PluginProxy.Host.Proxying;
 /// <param name="NativeOperation">Operation name for passthrough (Gemini method, Anthropic count_tokens), else null.</param>
 /// <param name="PinnedProvider">Provider fixed by the route, else null.</param>
 /// <param name="NonStreamKeepAlive">Whether <c>nonstream-keepalive-interval</c> applies (not to chat completions or counts, as in CLIProxyAPI).</param>
+/// <param name="PassthroughOnly">The operation exists only in the client's dialect (Codex compaction): a provider that would need
+/// translation cannot serve it.</param>
 internal sealed record InferenceRequest(ClientDialect Client, Operation Operation, string? UrlModel = null, bool? UrlStream = null,
-    StreamFraming Framing = StreamFraming.Sse, string? NativeOperation = null, string? PinnedProvider = null, bool NonStreamKeepAlive = false);
+    StreamFraming Framing = StreamFraming.Sse, string? NativeOperation = null, string? PinnedProvider = null, bool NonStreamKeepAlive = false,
+    bool PassthroughOnly = false);

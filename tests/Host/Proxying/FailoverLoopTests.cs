@@ -156,6 +156,19 @@ public sealed class FailoverLoopTests
     }
 
     [Fact]
+    public async Task Compaction_is_refused_by_accounts_that_would_need_translation_and_nothing_is_sent_or_cooled()
+    {
+        await using var pool = await StartAsync(2);
+        using var response = await pool.Server.PostJsonAsync("/v1/responses/compact", """{"model":"m","input":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(501, (int)response.StatusCode);
+        Assert.Contains("Codex", (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!["message"]);
+        Assert.Empty(pool.Upstream.Requests);
+
+        using var chat = await pool.Server.PostJsonAsync("/v1/chat/completions", Chat);
+        Assert.Equal(200, (int)chat.StatusCode);
+    }
+
+    [Fact]
     public async Task The_proxys_request_id_survives_passthrough_and_the_upstreams_travels_under_its_own_name()
     {
         await using var pool = await StartAsync(1);
