@@ -61,6 +61,8 @@ public sealed class RouteContext
     public required Func<string, bool> IsModelAvailable { get; init; }
     /// <summary>The routing plugin's settings from the request's config snapshot.</summary>
     public PluginSettings Settings { get; init; } = PluginSettings.Empty;
+    /// <summary>The host's log for this plugin (contract 2.1); null when a caller outside the host builds the context.</summary>
+    public IPluginLog? Log { get; init; }
 }
 
 public sealed record RouteDecision(string? Model, string? Provider)
@@ -84,6 +86,8 @@ public sealed class ForwardingContext
     /// <summary>True when the TCP peer is on this machine (decided from the socket, never from forwarding headers).</summary>
     public bool FromLoopback { get; init; }
     public PluginSettings Settings { get; init; } = PluginSettings.Empty;
+    /// <summary>The host's log for this plugin (contract 2.1).</summary>
+    public IPluginLog? Log { get; init; }
 }
 
 /// <summary>Forward to <see cref="Destination"/> (scheme://host[:port][/base-path]) with headers set and removed, or answer with an error.</summary>

@@ -22,7 +22,8 @@ namespace PluginProxy.Host.Proxying;
 /// mapped to results in one place (<see cref="Classify"/>), so upstream failures, client disconnects and bugs never
 /// get mixed up.
 /// </summary>
-internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProvider clock, SecretRedactor redactor, CredentialUpdate updateCredential, ILoggerFactory loggerFactory)
+internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProvider clock, SecretRedactor redactor, CredentialUpdate updateCredential,
+    PluginLogs pluginLogs, ILoggerFactory loggerFactory)
 {
     // Client headers a plugin may forward (never auth): Anthropic betas, OpenAI betas, and the Codex CLI's session and
     // turn headers (chatgpt-account-id is not among them: the account comes from the credential).
@@ -33,7 +34,6 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
     ];
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<AttemptRunner>();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PluginLog> _pluginLogs = new(StringComparer.Ordinal);
 
     public async Task<AttemptResult> RunAsync(ProxyRequest request, PluginSet plugins, ModelRoute route)
     {
@@ -201,7 +201,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
             UpstreamModel = upstream.Base,
             ReasoningSuffix = upstream.Suffix ?? request.Routed.Suffix,
             Http = httpClients.ForAttempt(route.Credential.ProxyUrl, settings.ProxyUrl, concerns),
-            Log = _pluginLogs.GetOrAdd(provider.Id, id => new PluginLog(loggerFactory.CreateLogger("Plugin." + id))),
+            Log = pluginLogs.For(provider.Id),
             Clock = clock,
             ClientHeaders = headers,
             Settings = loaded.SettingsFor(provider.Id),

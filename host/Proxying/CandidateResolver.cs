@@ -18,7 +18,7 @@ internal sealed record Candidates(string ModelId, ImmutableArray<ModelRoute> Rou
 /// Resolves a request's model to candidate credentials: routing plugins first (they may rewrite the model or pin a
 /// provider), then the thinking suffix, then the registry (exact id, else ignoring case; prefixes and aliases).
 /// </summary>
-internal sealed class CandidateResolver(ModelRegistry registry, Func<string, bool> isModelAvailable)
+internal sealed class CandidateResolver(ModelRegistry registry, Func<string, bool> isModelAvailable, PluginLogs logs)
 {
     /// <summary>The candidates, or null when no credential serves the model (the caller answers 404).</summary>
     public Candidates? Resolve(ProxyRequest request, PluginSet plugins)
@@ -52,6 +52,7 @@ internal sealed class CandidateResolver(ModelRegistry registry, Func<string, boo
                 Headers = headers,
                 IsModelAvailable = isModelAvailable,
                 Settings = request.Config.SettingsFor(router.Id),
+                Log = logs.For(router.Id),
             });
             model = decision.Model ?? model;
             provider = decision.Provider ?? provider;

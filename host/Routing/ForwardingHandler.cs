@@ -26,6 +26,7 @@ internal sealed partial class ForwardingHandler(
     IHttpForwarder forwarder,
     ForwardingClients clients,
     SecretRedactor redactor,
+    PluginLogs pluginLogs,
     ILogger<ForwardingHandler> logger)
 {
     private readonly ILogger _logger = logger;
@@ -49,6 +50,7 @@ internal sealed partial class ForwardingHandler(
             ClientKey = RoutingRequest.ClientKey(http),
             FromLoopback = RoutingRequest.FromLoopback(http),
             Settings = config.Current.SettingsFor(router.Id),
+            Log = pluginLogs.For(router.Id),
         };
         ForwardingDecision decision;
         try

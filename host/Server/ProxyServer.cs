@@ -109,7 +109,8 @@ internal sealed class ProxyServer : IAsyncDisposable
             .AddSingleton(scheduler).AddSingleton(httpClients).AddSingleton(health).AddSingleton(refresher).AddSingleton(lifecycle)
             .AddSingleton(clock)
             .AddSingleton<CredentialUpdate>(async (credential, edit, cancellationToken) => await credentials.UpdateAsync(credential, edit, cancellationToken))
-            .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>().IsAvailable))
+            .AddSingleton(new PluginLogs(loggerFactory))
+            .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>().IsAvailable, sp.GetRequiredService<PluginLogs>()))
             .AddSingleton<AttemptRunner>().AddSingleton<FailoverLoop>().AddSingleton<ProxyHandler>();
         services.AddPluginRoutes();
 

@@ -35,7 +35,7 @@ public sealed class AmpRouter : IRoutingPlugin
         if (served && !settings.ForceModelMappings) return RouteDecision.Unchanged;
         if (settings.Mappings.Map(context.Model, context.IsModelAvailable) is { } mapped)
             return new RouteDecision(mapped, null) { ResponseModel = context.Model };
-        if (!served) AmpWarnings.ModelNotServed(context.Model);
+        if (!served) AmpWarnings.ModelNotServed(context.Model, context.Log);
         return RouteDecision.Unchanged;
     }
 

@@ -1,0 +1,12 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace PluginProxy.Host.Plugins;
+
+/// <summary>One <see cref="PluginLog"/> per plugin id (category <c>Plugin.&lt;id&gt;</c>), shared by every place that calls plugin code.</summary>
+internal sealed class PluginLogs(ILoggerFactory loggerFactory)
+{
+    private readonly ConcurrentDictionary<string, PluginLog> _logs = new(StringComparer.Ordinal);
+
+    public PluginLog For(string pluginId) => _logs.GetOrAdd(pluginId, id => new PluginLog(loggerFactory.CreateLogger("Plugin." + id)));
+}
