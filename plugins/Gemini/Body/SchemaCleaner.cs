@@ -205,10 +205,9 @@ internal static class SchemaCleaner
         var integer = TypeName(schema) == "integer";
         foreach (var (exclusive, inclusive, step) in new[] { ("exclusiveMinimum", "minimum", 1), ("exclusiveMaximum", "maximum", -1) })
         {
-            if (schema[exclusive] is not JsonValue value || value.GetValueKind() != JsonValueKind.Number) continue;
+            if (schema[exclusive] is not JsonValue value || Number(value) is not { } bound) continue;
             if (schema[inclusive] is null)
             {
-                var bound = value.GetValue<double>();
                 schema[inclusive] = integer ? JsonValue.Create((long)Math.Floor(bound) + (step > 0 ? 1 : (bound == Math.Floor(bound) ? -1 : 0))) : value.DeepClone();
             }
         }
@@ -294,6 +293,10 @@ internal static class SchemaCleaner
     }
 
     private static JsonObject Detach(JsonObject node) => (JsonObject)node.DeepClone();
+
+    /// <summary>A JSON number as a double, whatever CLR type the node was built from (parsed, int, long, double).</summary>
+    internal static double? Number(JsonValue value) =>
+        value.GetValueKind() == JsonValueKind.Number && double.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static string? TypeName(JsonObject schema) =>
         schema["type"] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>().ToLowerInvariant() : null;

@@ -24,7 +24,7 @@ internal static class ThinkingClamp
             return;
         }
         var level = (thinking["thinkingLevel"] as JsonValue)?.ToString().Trim().ToLowerInvariant();
-        var budget = thinking["thinkingBudget"] is JsonValue b && b.GetValueKind() == JsonValueKind.Number ? (int?)b.GetValue<double>() : null;
+        var budget = thinking["thinkingBudget"] is JsonValue b && SchemaCleaner.Number(b) is { } n0 ? (int?)Math.Clamp(n0, int.MinValue, int.MaxValue) : null;
         var off = false;
         if (support.Levels.Count > 0 && (level is not null || support.MaxBudget is null))
         {

@@ -52,7 +52,7 @@ internal sealed class GeminiProxy : IAsyncDisposable
 
     /// <param name="twoApiKeys">Two <c>gemini-api-key</c> entries (for failover tests); ApiKey only.</param>
     /// <param name="authFile">The Gemini CLI auth file; a valid one by default.</param>
-    public static async Task<GeminiProxy> StartAsync(AccountKind kind, bool twoApiKeys = false, JsonObject? authFile = null, string extraConfig = "")
+    public static async Task<GeminiProxy> StartAsync(AccountKind kind, bool twoApiKeys = false, JsonObject? authFile = null, string extraConfig = "", TimeProvider? clock = null)
     {
         var proxy = new GeminiProxy(kind);
         proxy.Upstream = await FakeUpstreamHost.StartAsync(proxy.HandleAsync);
@@ -76,7 +76,7 @@ internal sealed class GeminiProxy : IAsyncDisposable
         proxy.Server = await TestServer.StartAsync(config, prepare: dir =>
         {
             if (kind == AccountKind.GeminiCli) File.WriteAllText(Path.Combine(dir, "auths", "gemini-a@example.com-proj-alpha.json"), file.ToJsonString());
-        }, clientKey: ClientKey, pluginsFolder: Path.Combine(AppContext.BaseDirectory, "plugins"));
+        }, clientKey: ClientKey, pluginsFolder: Path.Combine(AppContext.BaseDirectory, "plugins"), clock: clock);
         return proxy;
     }
 
