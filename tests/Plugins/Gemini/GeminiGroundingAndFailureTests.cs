@@ -120,8 +120,9 @@ public sealed class GeminiGroundingAndFailureTests
     public async Task Expiring_token_is_refreshed_at_the_token_endpoint_and_persisted_in_the_file_shape()
     {
         var authFile = GeminiProxy.CliAuthFile(DateTimeOffset.UtcNow.AddMinutes(2)); // inside the 5-minute lead
-        await using var proxy = await GeminiProxy.StartAsync(AccountKind.GeminiCli, authFile: authFile, extraConfig: "");
-        proxy.TokenEndpoint = _ => FakeReply.Json(JsonNode.Parse("""{"access_token":"ya29.refreshed","expires_in":3599,"token_type":"Bearer","scope":"x"}""")!);
+        // Scripted before the server starts: the background refresh may run at once.
+        await using var proxy = await GeminiProxy.StartAsync(AccountKind.GeminiCli, authFile: authFile,
+            tokenEndpoint: _ => FakeReply.Json(JsonNode.Parse("""{"access_token":"ya29.refreshed","expires_in":3599,"token_type":"Bearer","scope":"x"}""")!));
         var file = Path.Combine(proxy.Server.AuthDir, "gemini-a@example.com-proj-alpha.json");
 
         await TestServer.EventuallyAsync(async () => (await File.ReadAllTextAsync(file)).Contains("ya29.refreshed"), "the refreshed token is written");

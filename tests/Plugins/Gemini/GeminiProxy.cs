@@ -52,9 +52,10 @@ internal sealed class GeminiProxy : IAsyncDisposable
 
     /// <param name="twoApiKeys">Two <c>gemini-api-key</c> entries (for failover tests); ApiKey only.</param>
     /// <param name="authFile">The Gemini CLI auth file; a valid one by default.</param>
-    public static async Task<GeminiProxy> StartAsync(AccountKind kind, bool twoApiKeys = false, JsonObject? authFile = null, string extraConfig = "", TimeProvider? clock = null)
+    public static async Task<GeminiProxy> StartAsync(AccountKind kind, bool twoApiKeys = false, JsonObject? authFile = null, string extraConfig = "", TimeProvider? clock = null,
+        Func<RecordedRequest, FakeReply>? tokenEndpoint = null)
     {
-        var proxy = new GeminiProxy(kind);
+        var proxy = new GeminiProxy(kind) { TokenEndpoint = tokenEndpoint };
         proxy.Upstream = await FakeUpstreamHost.StartAsync(proxy.HandleAsync);
         var root = proxy.Upstream.Root.GetLeftPart(UriPartial.Authority);
         var lines = new List<string> { $"api-keys: [\"{ClientKey}\"]" };
