@@ -16,7 +16,7 @@ internal sealed class GeminiCliAuthenticator : IAuthenticator
     public TimeSpan? RefreshLead => TimeSpan.FromMinutes(5);
 
     public Task<LoginResult> LoginAsync(LoginContext context, CancellationToken cancellationToken) =>
-        new GeminiCliLogin(context).RunAsync(cancellationToken);
+        GeminiCliLogin.RunAsync(context, cancellationToken);
 
     public async Task<JsonObject> RefreshAsync(RefreshContext context, CancellationToken cancellationToken)
     {
