@@ -41,7 +41,9 @@ public sealed class TestServer : IAsyncDisposable
     /// <param name="prepare">Called with the root folder before start (drop plugins and credentials here).</param>
     /// <param name="clientKey">Key the <see cref="Client"/> sends.</param>
     /// <param name="pluginsFolder">Plugins folder to use instead of the temp one (the built-in plugins).</param>
-    public static async Task<TestServer> StartAsync(string configYaml = "", Action<string>? prepare = null, string? clientKey = null, string? pluginsFolder = null)
+    /// <param name="clock">The server's clock (cooldowns, expiry); the system clock by default.</param>
+    public static async Task<TestServer> StartAsync(string configYaml = "", Action<string>? prepare = null, string? clientKey = null, string? pluginsFolder = null,
+        TimeProvider? clock = null)
     {
         var root = Directory.CreateTempSubdirectory("pluginproxy-test-").FullName;
         Directory.CreateDirectory(Path.Combine(root, "auths"));
@@ -55,6 +57,7 @@ public sealed class TestServer : IAsyncDisposable
             PluginsFolder = pluginsFolder ?? Path.Combine(root, "plugins"),
             Port = 0,
             LogSink = logs,
+            Clock = clock,
         });
         return new TestServer(server, root, logs, clientKey);
     }

@@ -1,0 +1,34 @@
+using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Abstractions.Plugins;
+using PluginProxy.Plugins.Gemini.CodeAssist;
+using PluginProxy.Plugins.Gemini.Upstream;
+
+namespace PluginProxy.Plugins.Gemini;
+
+/// <summary>
+/// <c>gemini-api-key</c> entries of config.yaml: the Generative Language API
+/// (<c>providers.gemini.api-url</c>, default https://generativelanguage.googleapis.com) with <c>x-goog-api-key</c>.
+/// </summary>
+public sealed class GeminiApiKeyPlugin : IProviderPlugin
+{
+    public string Id => "gemini";
+    public IReadOnlyList<string> CredentialTypes { get; } = ["gemini"];
+    public Dialect NativeDialect => Dialect.Gemini;
+    public IReadOnlyList<ModelInfo> Models => GeminiCatalog.GeminiApi;
+    public IExecutor Executor { get; } = new GeminiApiExecutor(GeminiCatalog.GeminiApi);
+    public IAuthenticator? Authenticator => null;
+}
+
+/// <summary>
+/// Gemini CLI logins (auth files of <c>"type": "gemini"</c>): Google OAuth to the Code Assist API
+/// (<c>providers.gemini.code-assist-url</c>, default https://cloudcode-pa.googleapis.com). <c>login gemini</c> creates them.
+/// </summary>
+public sealed class GeminiCliPlugin : IProviderPlugin
+{
+    public string Id => "gemini-cli";
+    public IReadOnlyList<string> CredentialTypes { get; } = ["gemini-cli"];
+    public Dialect NativeDialect => Dialect.Gemini;
+    public IReadOnlyList<ModelInfo> Models => GeminiCatalog.GeminiCli;
+    public IExecutor Executor { get; } = new CodeAssistExecutor(GeminiCatalog.GeminiCli);
+    public IAuthenticator? Authenticator { get; } = new GeminiCliAuthenticator();
+}
