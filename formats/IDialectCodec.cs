@@ -58,6 +58,14 @@ public interface IStreamDecoder
 
     /// <summary>The upstream stream ended; appends closing events (always ending with <see cref="ResponseCompleted"/>).</summary>
     void Complete(List<StreamEvent> output);
+
+    /// <summary>
+    /// Whether the upstream's own end of stream has been decoded (OpenAI <c>[DONE]</c> or a finish on every choice,
+    /// Anthropic <c>message_stop</c>, Responses <c>response.completed</c>/<c>incomplete</c>, a Gemini <c>finishReason</c>
+    /// on every candidate). A stream that ends while this is false was cut: the caller reports a failure instead of
+    /// calling <see cref="Complete"/>, which would close it as if it had ended normally.
+    /// </summary>
+    bool EndedCleanly { get; }
 }
 
 /// <summary>Turns canonical events into client bytes. Not thread-safe; one per stream.</summary>

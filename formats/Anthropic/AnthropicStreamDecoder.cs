@@ -40,6 +40,12 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
     private long _cacheCreation;
     private long _outputTokens;
 
+    /// <summary>
+    /// <c>message_stop</c>, or the <c>stop_reason</c> of <c>message_delta</c>: nothing canonical follows it, so a stream
+    /// cut between the two lost nothing.
+    /// </summary>
+    public bool EndedCleanly { get; private set; }
+
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
         if (JsonText.TryParse(sse.Data) is not JsonObject data) return;
@@ -70,6 +76,7 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
                 {
                     output.Add(new ChoiceFinished(0, FinishReasonFor(stopReason)!.Value, stopReason));
                     _finished = true;
+                    EndedCleanly = true;
                 }
                 if (data["usage"] is JsonObject usage)
                 {
@@ -77,9 +84,12 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
                     output.Add(new UsageReported(CurrentUsage()));
                 }
                 return;
+            case "message_stop":
+                EndedCleanly = true;
+                return;
             case "error":
                 throw AnthropicResponseCodec.UpstreamError(data, sse.Data);
-            // ping, message_stop and unknown events carry nothing canonical.
+            // ping and unknown events carry nothing canonical.
         }
     }
 

@@ -20,6 +20,9 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
         public bool Finished;
     }
 
+    /// <summary>Every candidate seen has its <c>finishReason</c> (or the prompt was blocked); Gemini has no other end marker.</summary>
+    public bool EndedCleanly => _choices.Count > 0 && _choices.Values.All(c => c.Finished);
+
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
         if (sse.IsDone) return;
@@ -144,8 +147,8 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
         if (_choices.Count == 0) State(0);
         foreach (var (index, state) in _choices)
         {
+            // Finished is left alone: it records what the upstream said (EndedCleanly).
             if (state.Finished) continue;
-            state.Finished = true;
             output.Add(new ChoiceFinished(index, state.ToolCalls > 0 ? FinishReason.ToolCalls : FinishReason.Stop));
         }
         output.Add(ResponseCompleted.Instance);

@@ -20,9 +20,14 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
     private readonly SortedDictionary<int, ChoiceState> _choices = [];
     private bool _started;
     private bool _completed;
+    private bool _sawDone;
+
+    /// <summary><c>[DONE]</c>, or a finish reason on every choice (some compatible servers never send <c>[DONE]</c>).</summary>
+    public bool EndedCleanly => _sawDone || (_choices.Count > 0 && _choices.Values.All(c => c.Finished));
 
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
+        if (sse.IsDone) _sawDone = true;
         if (_completed || sse.IsDone || string.IsNullOrWhiteSpace(sse.Data)) return;
         if (JsonText.TryParse(sse.Data) is not JsonObject chunk) return;
         if (chunk["error"] is { } error) throw ChatWire.UpstreamError(error, sse.Data);
@@ -179,6 +184,7 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
     private sealed class ToolCallState(int wireIndex, int index)
     {
         private readonly StringBuilder _arguments = new();
+        private readonly ObjectScanner _scanner = new();
 
         public int WireIndex { get; } = wireIndex;
         public string? Id { get; set; }
@@ -197,9 +203,87 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         public void AddArguments(int choice, string fragment, List<StreamEvent> output)
         {
             _arguments.Append(fragment);
+            _scanner.Feed(fragment, _arguments);
             if (Started) output.Add(new ToolCallArgumentsDelta(choice, index, fragment));
         }
 
-        public bool HasCompleteArguments() => JsonText.TryParse(_arguments.ToString()) is JsonObject;
+        /// <summary>Whether the arguments so far are one whole JSON object.</summary>
+        public bool HasCompleteArguments() => _scanner.Complete;
+    }
+
+    /// <summary>
+    /// Tells, fragment by fragment, whether a growing text is one complete JSON object, looking at each character once:
+    /// it follows string and nesting state, and only when the outer object closes does it parse the whole text once to
+    /// confirm (so malformed arguments never count as complete, as with a full parse on every fragment).
+    /// </summary>
+    internal sealed class ObjectScanner
+    {
+        private enum State
+        {
+            /// <summary>Only whitespace so far.</summary>
+            Before,
+            Inside,
+            /// <summary>The outer object closed and the text parsed; only whitespace may follow.</summary>
+            Closed,
+            /// <summary>Can never become one JSON object, whatever follows.</summary>
+            Never,
+        }
+
+        private State _state;
+        private int _depth;
+        private bool _inString;
+        private bool _escaped;
+
+        public bool Complete => _state == State.Closed;
+
+        /// <param name="fragment">The new text.</param>
+        /// <param name="whole">Everything so far, <paramref name="fragment"/> included (parsed once, when the object closes).</param>
+        public void Feed(string fragment, StringBuilder whole)
+        {
+            foreach (var c in fragment)
+            {
+                switch (_state)
+                {
+                    case State.Never:
+                        return;
+                    case State.Closed:
+                        if (!IsWhitespace(c)) _state = State.Never;
+                        continue;
+                    case State.Before:
+                        if (IsWhitespace(c)) continue;
+                        if (c != '{')
+                        {
+                            _state = State.Never;
+                            return;
+                        }
+                        _state = State.Inside;
+                        _depth = 1;
+                        continue;
+                }
+                if (_inString)
+                {
+                    if (_escaped) _escaped = false;
+                    else if (c == '\\') _escaped = true;
+                    else if (c == '"') _inString = false;
+                    continue;
+                }
+                switch (c)
+                {
+                    case '"':
+                        _inString = true;
+                        break;
+                    case '{' or '[':
+                        _depth++;
+                        break;
+                    case '}' or ']':
+                        if (--_depth == 0)
+                            _state = JsonText.TryParse(whole.ToString()) is JsonObject ? State.Closed : State.Never;
+                        break;
+                }
+            }
+        }
+
+        // JSON whitespace, which is all a parser accepts around a value.
+        private static bool IsWhitespace(char c) => c is ' ' or '\t' or '\n' or '\r';
     }
 }

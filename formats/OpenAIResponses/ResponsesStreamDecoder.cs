@@ -23,6 +23,9 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
     private bool sawItemDone;
     private bool finished;
 
+    /// <summary><c>response.completed</c> or <c>response.incomplete</c> arrived (<c>response.failed</c> throws).</summary>
+    public bool EndedCleanly { get; private set; }
+
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
         if (finished || sse.IsDone || JsonText.TryParse(sse.Data) is not JsonObject data) return;
@@ -175,6 +178,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
         var incompleteReason = Lenient.String(response["incomplete_details"]?["reason"]);
         output.Add(new ChoiceFinished(0, ResponsesResponseCodec.FinishReasonFor(status, incompleteReason, callCount > 0), incompleteReason ?? status));
         finished = true;
+        EndedCleanly = true;
     }
 
     /// <summary>Identifies an item across its events: by output index when given, else by item id.</summary>

@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Plugins;
@@ -8,6 +11,7 @@ using PluginProxy.Formats;
 using PluginProxy.Formats.Json;
 using PluginProxy.Formats.Sse;
 using PluginProxy.Sdk.Failures;
+using PluginProxy.Sdk.Streaming;
 
 namespace PluginProxy.Sdk.Execution;
 
@@ -46,30 +50,48 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     private JsonObject Encode(UpstreamCall call, ChatRequest request, UpstreamOperation operation) =>
         PrepareBody(call, request, Codec.EncodeRequest(request, call.UpstreamModel), operation);
 
-    public async Task<ChatResponse> CompleteAsync(UpstreamCall call, ChatRequest request, CancellationToken cancellationToken)
+    /// <summary>True when the upstream only streams: <see cref="CompleteAsync"/> then aggregates <see cref="StreamAsync"/>.</summary>
+    public virtual bool StreamsOnly => false;
+
+    /// <summary>The most bytes a non-streaming answer may take (32 MiB).</summary>
+    protected int MaxAnswerBytes { get; init; } = 32 * 1024 * 1024;
+
+    /// <summary>How much of an error body is read and kept for classification (64 KiB); the rest is not read.</summary>
+    protected int MaxErrorBodyBytes { get; init; } = 64 * 1024;
+
+    /// <summary>The most bytes one SSE line, or the data of one event, may take (16 MiB).</summary>
+    protected int MaxStreamEventBytes { get; init; } = SseReader.DefaultMaxEventBytes;
+
+    public virtual async Task<ChatResponse> CompleteAsync(UpstreamCall call, ChatRequest request, CancellationToken cancellationToken)
     {
+        if (StreamsOnly) return await StreamAggregator.AggregateAsync(StreamAsync(call, request, cancellationToken), cancellationToken).ConfigureAwait(false);
         var body = Encode(call, request, UpstreamOperation.Generate);
-        using var response = await SendAsync(call, UpstreamOperation.Generate, null, null, JsonContent(body), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        var json = JsonText.TryParse(text) ?? throw new UpstreamException(FailureKind.Transient, 502, "upstream returned a body that is not JSON");
-        return Codec.DecodeResponse(json);
+        using var response = await SendAsync(call, UpstreamOperation.Generate, null, null, JsonContent(body), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        var (buffer, length) = await ReadBoundedAsync(response.Content, MaxAnswerBytes, truncate: false, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var json = TryParseJson(buffer.AsSpan(0, length))
+                ?? throw new UpstreamException(FailureKind.Transient, 502, "upstream returned a body that is not JSON");
+            return Codec.DecodeResponse(json);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    public async IAsyncEnumerable<StreamEvent> StreamAsync(UpstreamCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Decodes the upstream's SSE as it arrives. A stream that ends before the upstream's own end of stream (see
+    /// <see cref="IStreamDecoder.EndedCleanly"/>) throws a transient <see cref="UpstreamException"/> instead of
+    /// completing, so a cut answer never passes for a whole one.
+    /// </summary>
+    public virtual async IAsyncEnumerable<StreamEvent> StreamAsync(UpstreamCall call, ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var body = Encode(call, request, UpstreamOperation.Stream);
         using var response = await SendAsync(call, UpstreamOperation.Stream, null, null, JsonContent(body), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        var decoder = Codec.CreateStreamDecoder();
-        var output = new List<StreamEvent>();
-        await foreach (var sse in SseReader.ReadAsync(stream, cancellationToken).ConfigureAwait(false))
-        {
-            decoder.Decode(sse, output);
-            foreach (var e in output) yield return e;
-            output.Clear();
-        }
-        decoder.Complete(output);
-        foreach (var e in output) yield return e;
+        await foreach (var e in SseDecoding.DecodeAsync(stream, Codec.CreateStreamDecoder(), MaxStreamEventBytes, cancellationToken).ConfigureAwait(false))
+            yield return e;
     }
 
     public async Task<NativeResponse> SendNativeAsync(UpstreamCall call, NativeRequest request, CancellationToken cancellationToken)
@@ -124,8 +146,76 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
         if (response.IsSuccessStatusCode) return response;
         using (response)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            // Only the start of an error body is kept: enough to classify it, never a reason to run out of memory.
+            var (buffer, length) = await ReadBoundedAsync(response.Content, MaxErrorBodyBytes, truncate: true, cancellationToken).ConfigureAwait(false);
+            string body;
+            try
+            {
+                body = Encoding.UTF8.GetString(buffer.AsSpan(0, length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
             throw Classify(call, response, body);
+        }
+    }
+
+    /// <summary>
+    /// Reads a body into a pooled buffer (the caller returns it), at most <paramref name="limit"/> bytes: beyond it the
+    /// rest is left unread and, unless <paramref name="truncate"/>, a transient 502 is thrown. A broken connection is
+    /// classified as a transport failure, as it was when the body was buffered inside <c>SendAsync</c>.
+    /// </summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBoundedAsync(HttpContent content, int limit, bool truncate, CancellationToken cancellationToken)
+    {
+        if (!truncate && content.Headers.ContentLength > limit) throw TooLarge(limit);
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(content.Headers.ContentLength ?? 16 * 1024, 256), (long)limit + 1));
+        var length = 0;
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)limit + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                // One byte past the limit tells "exactly at the limit" from "over it".
+                var read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, limit + 1) - length), cancellationToken).ConfigureAwait(false);
+                if (read == 0) return (buffer, length);
+                length += read;
+                if (length > limit)
+                {
+                    if (!truncate) throw TooLarge(limit);
+                    return (buffer, limit);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            if (e is IOException or HttpRequestException) throw FailureClassifier.FromTransport(e);
+            throw;
+        }
+    }
+
+    private static UpstreamException TooLarge(int limit) =>
+        new(FailureKind.Transient, 502, $"upstream answer exceeds {Sizes.Describe(limit)}");
+
+    /// <summary>Parses UTF-8 JSON; null for an empty or malformed body.</summary>
+    private static JsonNode? TryParseJson(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Trim(" \t\r\n"u8).IsEmpty) return null;
+        try
+        {
+            return JsonNode.Parse(utf8);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
