@@ -107,6 +107,16 @@ public sealed class ApiKeyEntry
     public List<ModelAliasEntry> Models { get; init; } = [];
     public Dictionary<string, string> Headers { get; init; } = [];
     public List<string> ExcludedModels { get; init; } = [];
+    /// <summary><c>claude-api-key</c> only: how requests are made to look like Claude Code's (the Claude plugin reads it).</summary>
+    public CloakEntry? Cloak { get; init; }
+}
+
+/// <summary>The <c>cloak</c> block of a <c>claude-api-key</c> entry: <c>mode</c> auto/always/never, <c>strict-mode</c>, <c>sensitive-words</c>.</summary>
+public sealed class CloakEntry
+{
+    public string? Mode { get; init; }
+    public bool StrictMode { get; init; }
+    public List<string> SensitiveWords { get; init; } = [];
 }
 
 public sealed class OpenAICompatibilityEntry

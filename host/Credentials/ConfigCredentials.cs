@@ -49,9 +49,25 @@ internal static class ConfigCredentials
             if (requireBaseUrl && string.IsNullOrWhiteSpace(entry.BaseUrl)) continue;
             var key = entry.ApiKey.Trim();
             if (!seen.Add(key + "\0" + entry.BaseUrl)) continue;
-            Add(result, ids, Record($"{type}:apikey", [key, entry.BaseUrl ?? ""], type, type, $"{type}-apikey", key, entry.BaseUrl, entry.ProxyUrl,
-                entry.Priority, entry.Prefix, entry.Headers, Models(entry.Models), entry.ExcludedModels));
+            var record = Record($"{type}:apikey", [key, entry.BaseUrl ?? ""], type, type, $"{type}-apikey", key, entry.BaseUrl, entry.ProxyUrl,
+                entry.Priority, entry.Prefix, entry.Headers, Models(entry.Models), entry.ExcludedModels);
+            Add(result, ids, entry.Cloak is { } cloak ? record with { Metadata = CloakMetadata(cloak) } : record);
         }
+    }
+
+    // The plugin reads the entry's cloak block from the credential's metadata, as it would an auth file's fields.
+    private static System.Text.Json.JsonElement CloakMetadata(CloakEntry cloak)
+    {
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["cloak"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["mode"] = cloak.Mode?.Trim() ?? "auto",
+                ["strict-mode"] = cloak.StrictMode,
+                ["sensitive-words"] = new System.Text.Json.Nodes.JsonArray([.. cloak.SensitiveWords.Select(w => (System.Text.Json.Nodes.JsonNode?)w)]),
+            },
+        };
+        return System.Text.Json.JsonSerializer.SerializeToElement(json);
     }
 
     private static CredentialRecord Record(string kind, string[] parts, string type, string provider, string label, string? apiKey, string? baseUrl,
