@@ -3,7 +3,7 @@ using PluginProxy.Abstractions.Plugins;
 namespace PluginProxy.Plugins.Gemini.CodeAssist;
 
 /// <summary>
-/// The interactive <c>login gemini</c> flow: not built yet (see docs/providers/gemini.md). Until then the command says so
+/// The interactive <c>login gemini</c> flow: not built yet (see the Gemini section of README.md). Until then the command says so
 /// instead of writing a half-made credential.
 /// </summary>
 internal static class GeminiCliLogin
