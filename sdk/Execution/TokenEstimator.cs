@@ -21,6 +21,32 @@ public static class TokenEstimator
         return Math.Max(1, (bytes + 3) / 4);
     }
 
+    /// <summary>
+    /// Input tokens counted with a real tokenizer (a plugin passes its own, for example cl100k from Microsoft.ML.Tokenizers):
+    /// the request's text plus the few tokens each message costs in chat framing; images count as a fixed share.
+    /// </summary>
+    public static long Count(ChatRequest request, Func<string, int> countTokens)
+    {
+        const int perMessage = 3;
+        long total = perMessage; // the reply's priming
+        if (request.System.Count > 0) total += perMessage + request.System.Sum(p => Count(p, countTokens));
+        foreach (var message in request.Messages) total += perMessage + message.Parts.Sum(p => Count(p, countTokens));
+        foreach (var tool in request.Tools)
+            total += countTokens(tool.Name) + countTokens(tool.Description ?? "") + countTokens(JsonText.Serialize(tool.Parameters));
+        return Math.Max(1, total);
+    }
+
+    private static long Count(ContentPart part, Func<string, int> countTokens) => part switch
+    {
+        TextPart t => countTokens(t.Text),
+        ReasoningPart r => countTokens(r.Text),
+        ToolCallPart c => countTokens(c.Name) + countTokens(c.Arguments),
+        ToolResultPart r => r.Content.Sum(p => Count(p, countTokens)),
+        ImagePart => 1000,
+        DocumentPart d => countTokens(d.Text ?? "") + (d.Data?.Length ?? 0) * 3 / 4 / 40,
+        _ => 0,
+    };
+
     private static long Size(ContentPart part) => part switch
     {
         TextPart t => Encoding.UTF8.GetByteCount(t.Text),
