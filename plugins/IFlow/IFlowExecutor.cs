@@ -14,7 +14,7 @@ namespace PluginProxy.Plugins.IFlow;
 /// <c>base_url</c>, else the <c>api-url</c> setting, else <c>https://apis.iflow.cn/v1</c>. Thinking is switched per
 /// model family (see <see cref="IFlowThinking"/>), from the <c>reasoning_effort</c> the body carries.
 /// </summary>
-internal sealed class IFlowExecutor() : DialectHttpExecutor(Dialect.OpenAIChat), IExecutor
+internal sealed class IFlowExecutor() : DialectHttpExecutor(Dialect.OpenAIChat)
 {
     public const string DefaultBaseUrl = "https://apis.iflow.cn/v1";
     public const string PlaceholderTool = "noop";
@@ -73,26 +73,12 @@ internal sealed class IFlowExecutor() : DialectHttpExecutor(Dialect.OpenAIChat),
         Task.FromResult(TokenCounter.Count(request));
 
     // Passthrough too: a chat client's own body still needs the thinking switch and the stream adjustments.
-    Task<NativeResponse> IExecutor.SendNativeAsync(UpstreamCall call, NativeRequest request, CancellationToken cancellationToken)
-    {
-        if (request.Operation is null && ParseObject(request.Body) is { } body)
-        {
-            Adjust(body, call.UpstreamModel, request.Stream);
-            request = new NativeRequest { Body = JsonText.SerializeToUtf8(body), Stream = request.Stream, Operation = request.Operation, Query = request.Query };
-        }
-        return SendNativeAsync(call, request, cancellationToken);
-    }
+    protected override bool EditsNativeBodies => true;
 
-    private static JsonObject? ParseObject(ReadOnlyMemory<byte> bytes)
+    protected override bool PrepareNativeBody(UpstreamCall call, NativeRequest request, JsonObject body)
     {
-        try
-        {
-            return JsonNode.Parse(bytes.Span) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            return null; // not ours to judge: the upstream answers it
-        }
+        Adjust(body, call.UpstreamModel, request.Stream);
+        return true;
     }
 }
 

@@ -16,7 +16,7 @@ namespace PluginProxy.Plugins.Qwen;
 /// Qwen's API expects the Gemini CLI's client identity headers, and its streams degrade without any tool declared, so
 /// streams always declare at least a placeholder tool.
 /// </summary>
-internal sealed class QwenExecutor() : DialectHttpExecutor(Dialect.OpenAIChat), IExecutor
+internal sealed class QwenExecutor() : DialectHttpExecutor(Dialect.OpenAIChat)
 {
     public const string DefaultBaseUrl = "https://portal.qwen.ai/v1";
     public const string PlaceholderTool = "do_not_call_me";
@@ -97,25 +97,11 @@ internal sealed class QwenExecutor() : DialectHttpExecutor(Dialect.OpenAIChat), 
         Task.FromResult(TokenCounter.Count(request));
 
     // Passthrough too: the client's own chat body still needs the stream adjustments.
-    Task<NativeResponse> IExecutor.SendNativeAsync(UpstreamCall call, NativeRequest request, CancellationToken cancellationToken)
-    {
-        if (request.Operation is null && ParseObject(request.Body) is { } body)
-        {
-            Adjust(body, request.Stream);
-            request = new NativeRequest { Body = JsonText.SerializeToUtf8(body), Stream = request.Stream, Operation = request.Operation, Query = request.Query };
-        }
-        return SendNativeAsync(call, request, cancellationToken);
-    }
+    protected override bool EditsNativeBodies => true;
 
-    private static JsonObject? ParseObject(ReadOnlyMemory<byte> bytes)
+    protected override bool PrepareNativeBody(UpstreamCall call, NativeRequest request, JsonObject body)
     {
-        try
-        {
-            return JsonNode.Parse(bytes.Span) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            return null; // not ours to judge: the upstream answers it
-        }
+        Adjust(body, request.Stream);
+        return true;
     }
 }

@@ -39,6 +39,16 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     protected virtual JsonObject PrepareBody(UpstreamCall call, ChatRequest request, JsonObject body, UpstreamOperation operation) => body;
 
     /// <summary>
+    /// Passthrough bodies the provider must still adjust (a placeholder tool, a thinking switch): return true after editing
+    /// <paramref name="body"/> (the client's JSON, model already rewritten), and the edited body is sent instead of the
+    /// client's bytes. The default leaves passthrough byte-exact and never parses it.
+    /// </summary>
+    protected virtual bool PrepareNativeBody(UpstreamCall call, NativeRequest request, JsonObject body) => false;
+
+    /// <summary>True when <see cref="PrepareNativeBody"/> is overridden, so the passthrough body is parsed only for such providers.</summary>
+    protected virtual bool EditsNativeBodies => false;
+
+    /// <summary>
     /// Last look at the request, body attached, before it is sent: for headers that depend on the body (Codex's session
     /// id follows the body's <c>prompt_cache_key</c>), which <see cref="CreateRequest"/> cannot see.
     /// </summary>
@@ -108,6 +118,8 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     /// </summary>
     public virtual async Task<NativeResponse> SendNativeAsync(UpstreamCall call, NativeRequest request, CancellationToken cancellationToken)
     {
+        if (EditsNativeBodies && request.Operation is null && ParseObject(request.Body) is { } json && PrepareNativeBody(call, request, json))
+            request = new NativeRequest { Body = JsonText.SerializeToUtf8(json), Stream = request.Stream, Operation = request.Operation, Query = request.Query };
         var content = new ReadOnlyMemoryContent(request.Body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         var operation = request.Operation == "countTokens" || request.Operation == "count_tokens"
@@ -237,6 +249,18 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
         var content = new ByteArrayContent(JsonText.SerializeToUtf8(body));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return content;
+    }
+
+    private static JsonObject? ParseObject(ReadOnlyMemory<byte> bytes)
+    {
+        try
+        {
+            return JsonNode.Parse(bytes.Span) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // not the provider's to judge: the upstream answers it
+        }
     }
 
     /// <summary>Joins a base URL and a path without doubling or dropping the slash.</summary>
