@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the real Claude Code, Codex CLI and Gemini CLI (pinned versions, from npm) against PluginProxy, which forwards
-# to a fake OpenAI-compatible upstream on loopback (fake_openai.py): every client dialect is translated to OpenAI chat
-# and back. Each client completes one non-interactive prompt with one tool round trip (the fake asks it to read a
-# marker file and answers "E2E-OK <model>" only once the file's token comes back in a tool result).
+# to fake upstreams on loopback (fake_openai.py, one port): an OpenAI-compatible account (every client dialect is
+# translated to OpenAI chat and back) and one API-key account each of the Claude, Gemini and Codex plugins (each client
+# passes through to its own provider and is translated to the other two). Each client completes one non-interactive
+# prompt with one tool round trip (the fake asks it to read a marker file and answers "E2E-OK <model>" only once the
+# file's token comes back in a tool result).
 #
 # Part of CI (.ci/run). Needs node/npm (only the npm registry is reached), python3, curl and the .NET SDK.
 # Prints one line per case, then exactly "N passed, N failed"; exits non-zero on any failure.
@@ -70,8 +72,10 @@ if [ "${E2E_BUILD:-1}" != 0 ]; then
 fi
 dll="$root/host/bin/$configuration/net10.0/PluginProxy.Host.dll"
 [ -f "$dll" ] || die "no $dll (build the host, or leave E2E_BUILD unset)"
-ls "$(dirname "$dll")"/plugins/PluginProxy.Plugins.OpenAICompat/*.dll > /dev/null 2>&1 \
-  || die "no OpenAI-compatible plugin under $(dirname "$dll")/plugins"
+for plugin in OpenAICompat Claude Gemini Codex; do
+  ls "$(dirname "$dll")/plugins/PluginProxy.Plugins.$plugin"/*.dll > /dev/null 2>&1 \
+    || die "no $plugin plugin under $(dirname "$dll")/plugins"
+done
 
 ws="$work/ws"                      # the clients' working directory, holding the file their tool call reads
 mkdir -p "$ws" "$work/out"
@@ -103,6 +107,13 @@ openai-compatibility:
       - {name: "up-gemini", alias: "gemini-2.5-pro"}
       - {name: "up-gemini-aux", alias: "gemini-2.5-flash"}
       - {name: "up-gemini-aux", alias: "gemini-2.5-flash-lite"}
+# One API-key account per provider plugin, each on the same fake (which answers in that provider's own wire format).
+claude-api-key:
+  - {api-key: "claude-upstream-key", base-url: "http://127.0.0.1:$fake_port", models: [{name: "up-anthropic", alias: "e2e-claude"}]}
+gemini-api-key:
+  - {api-key: "gemini-upstream-key", base-url: "http://127.0.0.1:$fake_port", models: [{name: "up-gemini-key", alias: "e2e-gemini"}]}
+codex-api-key:
+  - {api-key: "codex-upstream-key", base-url: "http://127.0.0.1:$fake_port/codex", models: [{name: "up-codex-key", alias: "e2e-codex"}]}
 YAML
 dotnet "$dll" --config "$work/config.yaml" > "$work/proxy.log" 2>&1 &
 proxy_pid=$!
@@ -158,7 +169,7 @@ run_client() { # slug, description, upstream model, command... (run in $ws with 
 }
 
 claude_case() { # model, upstream, description
-  run_client "claude-$1" "Claude Code $CLAUDE_CODE_VERSION, --model $1 -> /v1/messages ($3)" "$2" \
+  run_client "claude-$1" "Claude Code $CLAUDE_CODE_VERSION, --model $1 -> /v1/messages -> $3" "$2" \
     ANTHROPIC_BASE_URL="http://127.0.0.1:$proxy_port" ANTHROPIC_API_KEY=smoke-key \
     ANTHROPIC_DEFAULT_HAIKU_MODEL="$1" ANTHROPIC_SMALL_FAST_MODEL="$1" \
     CLAUDE_CONFIG_DIR="$work/home/claude-$1/.claude" \
@@ -166,30 +177,45 @@ claude_case() { # model, upstream, description
     DISABLE_BUG_COMMAND=1 CLAUDE_CODE_IDE_SKIP_AUTO_INSTALL=1 CLAUDE_CODE_ENABLE_TELEMETRY=0 CLAUDE_CODE_MAX_RETRIES=1 \
     "$bin/claude" -p "$prompt" --model "$1" --output-format json --allowedTools Read
 }
-claude_case kimi-k2 up-claude-kimi "non-Claude name: mid-conversation system messages"
-claude_case claude-opus-4-8 up-claude-opus-4-8 "current Claude name: mid-conversation system messages"
-claude_case claude-sonnet-4-5 up-claude-sonnet-4-5 "older Claude name: system prompt only"
+claude_case kimi-k2 up-claude-kimi "OpenAI-compatible (non-Claude name: mid-conversation system messages)"
+claude_case claude-opus-4-8 up-claude-opus-4-8 "OpenAI-compatible (current Claude name: mid-conversation system messages)"
+claude_case claude-sonnet-4-5 up-claude-sonnet-4-5 "OpenAI-compatible (older Claude name: system prompt only)"
+claude_case e2e-claude up-anthropic "Claude API key (passthrough)"
+claude_case e2e-codex up-codex-key "Codex API key (translated to Responses)"
+claude_case e2e-gemini up-gemini-key "Gemini API key (translated to Gemini)"
 
-mkdir -p "$work/home/codex/.codex"
-run_client codex "Codex CLI $CODEX_VERSION -> /v1/responses (SSE)" up-codex \
-  SMOKE_KEY=smoke-key CODEX_HOME="$work/home/codex/.codex" \
-  "$bin/codex" exec --skip-git-repo-check -c model=gpt-e2e -c model_provider=smoke \
-  -c "model_providers.smoke={name=\"smoke\",base_url=\"http://127.0.0.1:$proxy_port/v1\",env_key=\"SMOKE_KEY\",wire_api=\"responses\"}" \
-  -c check_for_update_on_startup=false -c analytics.enabled=false \
-  -c features.plugins=false -c features.remote_plugin=false -c features.apps=false "$prompt"
+codex_case() { # model, upstream, description
+  mkdir -p "$work/home/codex-$1/.codex"
+  run_client "codex-$1" "Codex CLI $CODEX_VERSION, model $1 -> /v1/responses (SSE) -> $3" "$2" \
+    SMOKE_KEY=smoke-key CODEX_HOME="$work/home/codex-$1/.codex" \
+    "$bin/codex" exec --skip-git-repo-check -c model="$1" -c model_provider=smoke \
+    -c "model_providers.smoke={name=\"smoke\",base_url=\"http://127.0.0.1:$proxy_port/v1\",env_key=\"SMOKE_KEY\",wire_api=\"responses\"}" \
+    -c check_for_update_on_startup=false -c analytics.enabled=false \
+    -c features.plugins=false -c features.remote_plugin=false -c features.apps=false "$prompt"
+}
+codex_case gpt-e2e up-codex "OpenAI-compatible"
+codex_case e2e-codex up-codex-key "Codex API key (passthrough)"
+codex_case e2e-claude up-anthropic "Claude API key (translated to Messages)"
+codex_case e2e-gemini up-gemini-key "Gemini API key (translated to Gemini)"
 
-mkdir -p "$work/home/gemini/.gemini"
-cat > "$work/home/gemini/.gemini/settings.json" <<'JSON'
+gemini_case() { # model, upstream, description
+  mkdir -p "$work/home/gemini-$1/.gemini"
+  cat > "$work/home/gemini-$1/.gemini/settings.json" <<'JSON'
 {"security": {"auth": {"selectedType": "gemini-api-key"}},
  "privacy": {"usageStatisticsEnabled": false},
  "telemetry": {"enabled": false},
  "general": {"disableAutoUpdate": true, "disableUpdateNag": true},
  "ide": {"enabled": false}}
 JSON
-run_client gemini "Gemini CLI $GEMINI_CLI_VERSION -> /v1beta/models/*:streamGenerateContent" up-gemini \
-  GOOGLE_GEMINI_BASE_URL="http://127.0.0.1:$proxy_port" GEMINI_API_KEY=smoke-key GEMINI_CLI_TRUST_WORKSPACE=true \
-  GEMINI_TELEMETRY_ENABLED=false GEMINI_CLI_NO_RELAUNCH=true \
-  "$bin/gemini" -m gemini-2.5-pro -p "$prompt"
+  run_client "gemini-$1" "Gemini CLI $GEMINI_CLI_VERSION, -m $1 -> /v1beta/models/*:streamGenerateContent -> $3" "$2" \
+    GOOGLE_GEMINI_BASE_URL="http://127.0.0.1:$proxy_port" GEMINI_API_KEY=smoke-key GEMINI_CLI_TRUST_WORKSPACE=true \
+    GEMINI_TELEMETRY_ENABLED=false GEMINI_CLI_NO_RELAUNCH=true \
+    "$bin/gemini" -m "$1" -p "$prompt"
+}
+gemini_case gemini-2.5-pro up-gemini "OpenAI-compatible"
+gemini_case e2e-gemini up-gemini-key "Gemini API key (passthrough)"
+gemini_case e2e-claude up-anthropic "Claude API key (translated to Messages)"
+gemini_case e2e-codex up-codex-key "Codex API key (translated to Responses)"
 
 # --- what else the run shows --------------------------------------------------------------------------------------------
 if grep -qE "\[(ERR|WRN)\]" "$work/proxy.log"; then
