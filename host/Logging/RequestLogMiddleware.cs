@@ -37,13 +37,14 @@ internal sealed partial class RequestLogMiddleware(RequestDelegate next, ILogger
         {
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var status = http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted ? 499 : http.Response.StatusCode;
-            LogRequest(trace.RequestId, http.Request.Method, http.Request.Path.Value ?? "/", status, elapsed, trace.Provider ?? "-", trace.Credential ?? "-");
+            LogRequest(trace.RequestId, http.Request.Method, http.Request.Path.Value ?? "/", status, elapsed, trace.Provider ?? "-", trace.Credential ?? "-",
+                trace.Usage is { } usage ? $"{usage.InputTokens}/{usage.OutputTokens}" : "-");
         }
     }
 
     // "ProxyRequestId": ASP.NET's logging scope already owns "RequestId" and would overwrite it.
-    [LoggerMessage(LogLevel.Information, "[{ProxyRequestId}] {Method} {Path} -> {Status} in {Elapsed:0} ms provider={Provider} credential={Credential}")]
-    private partial void LogRequest(string proxyRequestId, string method, string path, int status, double elapsed, string provider, string credential);
+    [LoggerMessage(LogLevel.Information, "[{ProxyRequestId}] {Method} {Path} -> {Status} in {Elapsed:0} ms provider={Provider} credential={Credential} tokens={Tokens}")]
+    private partial void LogRequest(string proxyRequestId, string method, string path, int status, double elapsed, string provider, string credential, string tokens);
 
     [LoggerMessage(LogLevel.Error, "[{ProxyRequestId}] Unhandled exception")]
     private partial void LogUnhandled(Exception exception, string proxyRequestId);

@@ -33,6 +33,7 @@ internal static class PassthroughRelay
         await using (upstream)
         {
             var sse = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+            var usage = new PassthroughUsage(request.Client.Codec, sse);
             var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
             try
             {
@@ -61,6 +62,7 @@ internal static class PassthroughRelay
                         started.Set();
                     }
                     if (read == 0) break;
+                    usage.Observe(buffer.AsSpan(0, read));
                     try
                     {
                         await http.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellation);
@@ -77,6 +79,8 @@ internal static class PassthroughRelay
             finally
             {
                 System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                usage.Complete();
+                if (usage.Usage is { } observed && http.Features.Get<RequestTrace>() is { } trace) trace.Usage = observed;
             }
         }
         return AttemptResult.Served;

@@ -1,0 +1,71 @@
+using System.Text;
+using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats;
+using PluginProxy.Host.Proxying;
+using PluginProxy.Tests.Support;
+using PluginProxy.Tests.Support.Fakes;
+
+namespace PluginProxy.Tests.Host.Proxying;
+
+/// <summary>Usage is observed on passthrough answers too, while their bytes are relayed unchanged.</summary>
+public sealed class PassthroughUsageTests
+{
+    public static TheoryData<Dialect, string, long, long> Streams => new()
+    {
+        { Dialect.OpenAIChat, "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\ndata: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":7}}\n\ndata: [DONE]\n\n", 11, 7 },
+        { Dialect.Anthropic, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{\"input_tokens\":21,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"about usage\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":9}}\n\n", 21, 9 },
+        { Dialect.OpenAIResponses, "event: response.completed\r\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\",\"status\":\"completed\",\"output\":[],\"usage\":{\"input_tokens\":31,\"output_tokens\":5,\"total_tokens\":36}}}\r\n\r\n", 31, 5 },
+        { Dialect.Gemini, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"hi\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":41,\"candidatesTokenCount\":3}}\n\n", 41, 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Streams))]
+    public void Every_dialects_stream_reports_its_usage_whatever_the_chunking(Dialect dialect, string stream, long input, long output)
+    {
+        var bytes = Encoding.UTF8.GetBytes(stream);
+        for (var split = 1; split < bytes.Length; split += 7)
+        {
+            var usage = new PassthroughUsage(Codecs.For(dialect), sse: true);
+            usage.Observe(bytes.AsSpan(0, split));
+            usage.Observe(bytes.AsSpan(split));
+            usage.Complete();
+            Assert.Equal((input, output), (usage.Usage!.InputTokens, usage.Usage.OutputTokens));
+        }
+    }
+
+    [Fact]
+    public void A_json_answer_is_read_at_the_end_and_garbage_is_ignored()
+    {
+        var usage = new PassthroughUsage(Codecs.For(Dialect.OpenAIChat), sse: false);
+        usage.Observe("""{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"stop"}],"""u8);
+        usage.Observe(""" "usage":{"prompt_tokens":5,"completion_tokens":2}}"""u8);
+        usage.Complete();
+        Assert.Equal(5, usage.Usage!.InputTokens);
+
+        var garbage = new PassthroughUsage(Codecs.For(Dialect.Anthropic), sse: true);
+        garbage.Observe("data: {not json usage\n\n"u8);
+        garbage.Complete();
+        Assert.Null(garbage.Usage);
+    }
+
+    [Fact]
+    public async Task The_access_log_names_the_tokens_of_passthrough_and_translated_answers()
+    {
+        await using var upstream = await FakeOpenAIUpstream.StartAsync();
+        upstream.RespondWith(_ => ChatReply.Text("hello").WithUsage(new FakeUsage(123, 45)));
+        await using var server = await TestServer.StartAsync($"""
+            openai-compatibility:
+              - name: "u"
+                base-url: "{upstream.BaseUrl}"
+                models: [{"{"}name: "up", alias: "m"{"}"}]
+            """, pluginsFolder: Path.Combine(AppContext.BaseDirectory, "plugins"));
+
+        using var passthrough = await server.PostJsonAsync("/v1/chat/completions",
+            """{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}""");
+        await passthrough.Content.ReadAsStringAsync();
+        using var translated = await server.PostJsonAsync("/v1/messages", """{"model":"m","max_tokens":9,"messages":[{"role":"user","content":"hi"}]}""");
+        await translated.Content.ReadAsStringAsync();
+
+        await TestServer.EventuallyAsync(() => Task.FromResult(server.Logs.Split('\n').Count(l => l.Contains("tokens=123/45")) == 2), "both access-log lines carry the tokens");
+    }
+}
