@@ -139,8 +139,8 @@ internal static class ConfigLoader
             ValidateProxyUrl(config.ProxyUrl, source, "proxy-url");
         if (config.Timeouts.FirstByteSeconds < 0 || config.Timeouts.StreamIdleSeconds < 0)
             throw new ConfigException($"{source}: timeouts must not be negative (0 turns a timeout off)");
-        if (config.MaxBodySizeMb <= 0)
-            throw new ConfigException($"{source}: max-body-size-mb must be positive");
+        if (config.MaxBodySizeMb is <= 0 or > 1024)
+            throw new ConfigException($"{source}: max-body-size-mb must be between 1 and 1024");
         var strategy = config.Routing.Strategy?.Trim().ToLowerInvariant();
         if (strategy is not (null or "" or "round-robin" or "roundrobin" or "rr" or "fill-first" or "fillfirst" or "ff"))
             throw new ConfigException($"{source}: routing.strategy '{config.Routing.Strategy}' is not round-robin or fill-first");

@@ -93,7 +93,10 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
         }
         catch (Exception e)
         {
-            return await ResultOfAsync(Classify(e, request, provider, started), e, request, provider);
+            var result = Classify(e, request, provider, started);
+            // A token count says nothing about the account, passthrough or not.
+            if (request.Endpoint.Operation == Operation.CountTokens && result.Outcome == AttemptOutcome.FailedBeforeStart) result = result with { CoolDown = false };
+            return await ResultOfAsync(result, e, request, provider);
         }
     }
 

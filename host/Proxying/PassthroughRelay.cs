@@ -47,14 +47,21 @@ internal static class PassthroughRelay
                     }
                     catch (Exception e) when (!cancellation.IsCancellationRequested)
                     {
-                        var failure = e as UpstreamException ?? FailureClassifier.FromTransport(e);
-                        if (!started.IsSet) throw failure;
+                        // Only the upstream's failures are blamed on the credential; a bug in a plugin's wrapping stream is not.
+                        var blame = e is UpstreamException or HttpRequestException or IOException;
+                        if (!started.IsSet)
+                        {
+                            if (!blame) throw;
+                            throw e as UpstreamException ?? FailureClassifier.FromTransport(e);
+                        }
+                        var failure = e as UpstreamException ?? (blame ? FailureClassifier.FromTransport(e)
+                            : new UpstreamException(FailureKind.Transient, 502, $"The provider plugin '{provider.Id}' failed mid-stream."));
                         if (sse)
                         {
                             logStreamFailed(provider.Id, call.Credential.Label, failure.StatusCode);
                             await WriteErrorEventAsync(request, failure, endsWithBlankLine, redactor);
                         }
-                        return new AttemptResult(AttemptOutcome.FailedAfterStart, failure, provider.NativeDialect);
+                        return new AttemptResult(AttemptOutcome.FailedAfterStart, failure, provider.NativeDialect, CoolDown: blame);
                     }
                     if (!started.IsSet)
                     {

@@ -69,7 +69,7 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
         {
             if (JsonNode.Parse(_carry.AsSpan(0, _carried)) is JsonObject body) Usage = codec.DecodeResponse(body).Usage ?? Usage;
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException or KeyNotFoundException or InvalidCastException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Not an answer the codec reads: no usage, nothing else changes.
         }

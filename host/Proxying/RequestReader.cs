@@ -14,7 +14,7 @@ namespace PluginProxy.Host.Proxying;
 internal static class RequestReader
 {
     // Duplicated keys are refused at parse time: a lazily parsed DOM would throw later, outside the error mapping.
-    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 256 };
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
 
     public static async Task<ProxyRequest?> ReadAsync(HttpContext http, InferenceRequest endpoint, LoadedConfig config)
     {

@@ -48,6 +48,9 @@ internal static class ClaudeFailures
                 var model = Contains(text, "model");
                 return new UpstreamException(FailureKind.Forbidden, status, message, body) { Scope = model ? FailureScope.Model : FailureScope.Credential };
             }
+            case 400 when Contains(text, "credit balance"):
+                // An unfunded key, not a bad request: take this account out and let another serve.
+                return new UpstreamException(FailureKind.Forbidden, status, message, body) { Scope = FailureScope.Credential };
             case 529:
                 return new UpstreamException(FailureKind.Transient, status, message, body, basic.RetryAfter) { Scope = FailureScope.Model };
             default:

@@ -128,11 +128,17 @@ internal sealed class IFlowAuthenticator : IAuthenticator
             throw new LoginRequiredException($"the iFlow credential {credential.Label} has neither a refresh_token nor a cookie; run login iflow");
         var client = TokenClient(context.Settings, context.Clock);
         var tokens = await client.RefreshAsync(context.Http, refreshToken, SecretInBody(client), cancellationToken).ConfigureAwait(false);
-        var user = await UserInfoAsync(context.Http, context.Settings, tokens.AccessToken, cancellationToken).ConfigureAwait(false);
         file["access_token"] = tokens.AccessToken;
         if (tokens.RefreshToken is { } rotated) file["refresh_token"] = rotated;
-        file["api_key"] = user.ApiKey;
-        file["expired"] = Rfc3339(tokens.ExpiresAt);
+        if (tokens.ExpiresAt is not null) file["expired"] = Rfc3339(tokens.ExpiresAt);
+        try
+        {
+            file["api_key"] = (await UserInfoAsync(context.Http, context.Settings, tokens.AccessToken, cancellationToken).ConfigureAwait(false)).ApiKey;
+        }
+        catch (OAuthException)
+        {
+            // The new tokens are saved regardless (a rotated refresh token must not be lost); the key is fetched next time.
+        }
         file["last_refresh"] = Rfc3339(now);
         return file;
     }

@@ -67,7 +67,7 @@ internal sealed class QwenAuthenticator : IAuthenticator
         file["access_token"] = tokens.AccessToken;
         if (tokens.RefreshToken is { } rotated) file["refresh_token"] = rotated;
         if (Text(tokens.Raw, "resource_url") is { } resource) file["resource_url"] = resource;
-        file["expired"] = Rfc3339(tokens.ExpiresAt);
+        if (tokens.ExpiresAt is not null) file["expired"] = Rfc3339(tokens.ExpiresAt); // keep the old expiry rather than lose it
         file["last_refresh"] = Rfc3339(context.Clock.GetUtcNow());
         return file;
     }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using PluginProxy.Abstractions.Plugins;
 using PluginProxy.Plugins.Amp.Mapping;
@@ -15,8 +14,10 @@ internal sealed record AmpSettings
 
     public static readonly AmpSettings Empty = new();
 
-    // Keyed by the host's settings object, which lives exactly as long as its config snapshot: a reload parses again.
-    private static readonly ConditionalWeakTable<PluginSettings, AmpSettings> Parsed = new();
+    // One slot, keyed by the host's settings object (a reload brings a new one). Not a static table keyed by host objects:
+    // that would keep this plugin version's load context alive after a swap for as long as the config snapshot lives.
+    private sealed record Slot(PluginSettings Key, AmpSettings Value);
+    private static Slot? _last;
 
     /// <summary>ampcode.com or a gateway in front of it; null when forwarding is off.</summary>
     public Uri? UpstreamUrl { get; init; }
@@ -38,7 +39,13 @@ internal sealed record AmpSettings
     /// <summary>The proxy's own <c>api-keys</c> are configured: Amp's own routes then require one of them.</summary>
     public bool ClientKeysConfigured { get; init; }
 
-    public static AmpSettings From(PluginSettings settings) => Parsed.GetValue(settings, Parse);
+    public static AmpSettings From(PluginSettings settings)
+    {
+        if (Volatile.Read(ref _last) is { } last && ReferenceEquals(last.Key, settings)) return last.Value;
+        var parsed = Parse(settings);
+        Volatile.Write(ref _last, new Slot(settings, parsed));
+        return parsed;
+    }
 
     internal static AmpSettings Parse(PluginSettings settings)
     {

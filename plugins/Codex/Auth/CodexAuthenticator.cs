@@ -80,7 +80,7 @@ internal sealed partial class CodexAuthenticator : IAuthenticator
             if (claims?.AccountId is { } account) json["account_id"] = account;
             if (claims?.Email is { } email) json["email"] = email;
         }
-        json["expired"] = Stamp(tokens.ExpiresAt);
+        if (tokens.ExpiresAt is not null) json["expired"] = Stamp(tokens.ExpiresAt); // keep the old expiry rather than lose it
         json["last_refresh"] = Stamp(context.Clock.GetUtcNow());
         return json;
     }

@@ -55,6 +55,8 @@ internal sealed class GeminiCliAuthenticator : IAuthenticator
             token["expiry"] = expiry;
             token["expires_in"] = (long)tokens.ExpiresIn!.Value.TotalSeconds;
             if (file.ContainsKey("expiry")) file["expiry"] = expiry;
+            // The Gemini CLI's own files carry expiry_date (ms), which the host reads first: keep it current too.
+            if (file.ContainsKey("expiry_date")) file["expiry_date"] = expiresAt.ToUnixTimeMilliseconds();
         }
         if (file.ContainsKey("access_token")) file["access_token"] = tokens.AccessToken;
         if (file.ContainsKey("refresh_token") && refresh is not null) file["refresh_token"] = refresh;

@@ -28,6 +28,12 @@ internal static class GeminiFailures
                 "Google Cloud console with it once and complete the verification, then clear its cooldown.",
                 failure.Body) { Scope = FailureScope.Credential };
         }
+        if (status == 400 && (Contains(body, "API_KEY_INVALID") || Contains(body, "API_KEY_EXPIRED")))
+        {
+            // A bad key, not a bad request: take this key out and let another account serve.
+            return new UpstreamException(FailureKind.Forbidden, status, "Google rejected this API key (invalid or expired); replace it in gemini-api-key. " + failure.Message,
+                failure.Body) { Scope = FailureScope.Credential };
+        }
         if (status == 403 && Contains(body, "SERVICE_DISABLED"))
         {
             return new UpstreamException(FailureKind.Forbidden, status,

@@ -70,6 +70,8 @@ public sealed class ConfigLoaderTests
 
     [Theory]
     [InlineData("port: 70000\n", "port 70000")]
+    [InlineData("max-body-size-mb: 4096\n", "max-body-size-mb must be between 1 and 1024")]
+    [InlineData("timeouts:\n  first-byte-seconds: -1\n", "timeouts must not be negative")]
     [InlineData("routing:\n  strategy: random\n", "routing.strategy")]
     [InlineData("proxy-url: \"ftp://x\"\n", "proxy-url")]
     [InlineData("tls:\n  enable: true\n", "tls.cert")]

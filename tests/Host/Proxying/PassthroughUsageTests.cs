@@ -49,6 +49,18 @@ public sealed class PassthroughUsageTests
     }
 
     [Fact]
+    public void An_error_body_relayed_as_json_never_throws_from_the_observer()
+    {
+        foreach (var dialect in new[] { Dialect.OpenAIChat, Dialect.Anthropic, Dialect.Gemini, Dialect.OpenAIResponses })
+        {
+            var usage = new PassthroughUsage(Codecs.For(dialect), sse: false);
+            usage.Observe("""{"error":{"message":"nope","type":"invalid_request_error","code":400}}"""u8);
+            usage.Complete();
+            Assert.Null(usage.Usage);
+        }
+    }
+
+    [Fact]
     public async Task The_access_log_names_the_tokens_of_passthrough_and_translated_answers()
     {
         await using var upstream = await FakeOpenAIUpstream.StartAsync();

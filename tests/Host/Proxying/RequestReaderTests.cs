@@ -24,4 +24,14 @@ public sealed class RequestReaderTests
         if (path.StartsWith("/v1/messages", StringComparison.Ordinal)) Assert.Equal("error", (string?)error["type"]);
         if (path.StartsWith("/v1beta", StringComparison.Ordinal)) Assert.Equal("INVALID_ARGUMENT", (string?)error["error"]?["status"]);
     }
+
+    [Fact]
+    public async Task A_body_nested_deeper_than_64_levels_is_a_400_not_a_502()
+    {
+        await using var server = await TestServer.StartAsync();
+        var deep = new string('[', 100) + new string(']', 100);
+        using var response = await server.PostJsonAsync("/v1/chat/completions", "{\"x\":" + deep + ",\"model\":\"a\",\"messages\":[]}");
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("depth", (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!["message"]);
+    }
 }

@@ -117,6 +117,36 @@ public sealed class GeminiGroundingAndFailureTests
     }
 
     [Fact]
+    public async Task An_invalid_api_key_is_taken_out_and_the_other_key_serves()
+    {
+        await using var proxy = await GeminiProxy.StartAsync(AccountKind.ApiKey, twoApiKeys: true);
+        proxy.Responder = r => r.Header("x-goog-api-key") == GeminiProxy.ApiKeyOne
+            ? GeminiReply.Error(400, """{"error":{"code":400,"message":"API key not valid.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}""")
+            : GeminiReply.Json(Text);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var (status, _, _) = await proxy.PostAsync("/v1/chat/completions", """{"model":"gemini-2.5-pro","messages":[{"role":"user","content":"hi"}]}""");
+            Assert.Equal(200, status);
+        }
+        Assert.Single(proxy.Requests, r => r.Header("x-goog-api-key") == GeminiProxy.ApiKeyOne); // asked once, then cooled
+    }
+
+    [Fact]
+    public async Task A_failed_passthrough_token_count_cools_nothing()
+    {
+        await using var proxy = await GeminiProxy.StartAsync(AccountKind.ApiKey);
+        proxy.Responder = r => r.Path.EndsWith(":countTokens", StringComparison.Ordinal)
+            ? GeminiReply.Error(503, """{"error":{"code":503,"message":"count is down","status":"UNAVAILABLE"}}""")
+            : GeminiReply.Json(Text);
+
+        var (count, _, _) = await proxy.PostAsync("/v1beta/models/gemini-2.5-pro:countTokens", """{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}""");
+        Assert.Equal(503, count);
+        var (status, _, _) = await proxy.PostAsync("/v1beta/models/gemini-2.5-pro:generateContent", """{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}""");
+        Assert.Equal(200, status);
+    }
+
+    [Fact]
     public async Task Expiring_token_is_refreshed_at_the_token_endpoint_and_persisted_in_the_file_shape()
     {
         var authFile = GeminiProxy.CliAuthFile(DateTimeOffset.UtcNow.AddMinutes(2)); // inside the 5-minute lead
