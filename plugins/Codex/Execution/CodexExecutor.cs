@@ -64,8 +64,19 @@ internal sealed class CodexExecutor() : DialectHttpExecutor(Dialect.OpenAIRespon
         using var response = await SendAsync(call, UpstreamOperation.Stream, null, null, CodexContent.Of(body), HttpCompletionOption.ResponseHeadersRead, cancellationToken)
             .ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var e in SseDecoding.DecodeAsync(stream, Codec.CreateStreamDecoder(), MaxStreamEventBytes, cancellationToken).ConfigureAwait(false))
-            yield return e;
+        await using var events = SseDecoding.DecodeAsync(stream, Codec.CreateStreamDecoder(), MaxStreamEventBytes, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await events.MoveNextAsync().ConfigureAwait(false)) yield break;
+            }
+            catch (UpstreamException failure) when (CodexFailures.FromDecodedFailure(failure, call.Clock) is { } codex)
+            {
+                throw codex; // a usage limit inside a translated stream cools the account until its reset, not one model for a minute
+            }
+            yield return events.Current;
+        }
     }
 
     /// <summary>

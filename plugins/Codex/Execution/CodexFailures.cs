@@ -30,7 +30,35 @@ internal static class CodexFailures
     {
         var info = Read(error);
         if (info.Type is "usage_limit_reached" || info.Code is "usage_limit_reached") return UsageLimit(429, raw, info, clock);
+        if (info.Code is "insufficient_quota" || info.Type is "insufficient_quota")
+            return new UpstreamException(FailureKind.Quota, 429, info.Message ?? "the Codex account has no quota left", raw) { Scope = FailureScope.Credential };
+        // A prompt too long or a request the backend refuses fails the same way on every account.
+        if (info.Code is "context_length_exceeded" || info.Type is "invalid_request_error")
+            return new UpstreamException(FailureKind.ClientError, 400, info.Message ?? "the request was refused", raw) { Scope = FailureScope.Request };
         return new UpstreamException(FailureKind.Transient, 502, info.Message ?? "the Codex response failed", raw);
+    }
+
+    /// <summary>
+    /// The shared Responses decoder reports every failed event as transient; this reads the raw event it carries and
+    /// classifies it as Codex means it (usage limits, quota, refused requests). Null when the event says nothing more.
+    /// </summary>
+    public static UpstreamException? FromDecodedFailure(UpstreamException failure, TimeProvider clock)
+    {
+        if (failure.Body is not { Length: > 0 } raw) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(raw);
+            var root = doc.RootElement;
+            var error = root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object && response.TryGetProperty("error", out var inner)
+                ? inner
+                : root.TryGetProperty("error", out var top) ? top : root;
+            var classified = FromStreamError(error.Clone(), raw, clock);
+            return classified.Kind == FailureKind.Transient ? null : classified;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static UpstreamException UsageLimit(int status, string body, ErrorInfo info, TimeProvider clock)

@@ -332,6 +332,27 @@ public sealed class CodexExecutorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Failures_inside_a_translated_stream_keep_their_Codex_meaning()
+    {
+        string Failed(string error) => CodexSse.Event(new JsonObject
+        {
+            ["type"] = "response.failed",
+            ["response"] = new JsonObject { ["id"] = "resp_1", ["status"] = "failed", ["error"] = JsonNode.Parse(error) },
+        });
+        _codex.Enqueue(FakeReply.Sse([Failed("""{"type":"usage_limit_reached","message":"limit","resets_in_seconds":600}""")]));
+        var limit = await Assert.ThrowsAsync<UpstreamException>(() => Executor.CompleteAsync(OAuthCall(), Hi(), CancellationToken.None));
+        Assert.Equal((FailureKind.Quota, FailureScope.Credential, TimeSpan.FromSeconds(600)), (limit.Kind, limit.Scope, limit.RetryAfter));
+
+        _codex.Enqueue(FakeReply.Sse([Failed("""{"code":"context_length_exceeded","message":"Your input exceeds the context window"}""")]));
+        var tooLong = await Assert.ThrowsAsync<UpstreamException>(() => Executor.CompleteAsync(OAuthCall(), Hi(), CancellationToken.None));
+        Assert.Equal((FailureKind.ClientError, FailureScope.Request, 400), (tooLong.Kind, tooLong.Scope, tooLong.StatusCode));
+
+        _codex.Enqueue(FakeReply.Sse([Failed("""{"code":"server_error","message":"oops"}""")]));
+        var transient = await Assert.ThrowsAsync<UpstreamException>(() => Executor.CompleteAsync(OAuthCall(), Hi(), CancellationToken.None));
+        Assert.Equal(FailureKind.Transient, transient.Kind);
+    }
+
+    [Fact]
     public async Task Usage_limit_reached_with_resets_at_waits_until_then()
     {
         var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
