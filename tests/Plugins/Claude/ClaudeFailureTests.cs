@@ -55,6 +55,15 @@ public sealed class ClaudeFailureTests
     }
 
     [Fact]
+    public async Task An_unfunded_key_is_taken_out_not_treated_as_a_bad_request()
+    {
+        var failure = await FailAsync(400, Error("invalid_request_error", "Your credit balance is too low to access the Anthropic API."));
+
+        Assert.Equal(FailureKind.Forbidden, failure.Kind);
+        Assert.Equal(FailureScope.Credential, failure.Scope);
+    }
+
+    [Fact]
     public async Task A_paid_feature_refusal_is_about_the_request_only()
     {
         var failure = await FailAsync(429, Error("rate_limit_error", "Usage credits are required for fast mode."));

@@ -150,6 +150,8 @@ public sealed class GeminiGroundingAndFailureTests
     public async Task Expiring_token_is_refreshed_at_the_token_endpoint_and_persisted_in_the_file_shape()
     {
         var authFile = GeminiProxy.CliAuthFile(DateTimeOffset.UtcNow.AddMinutes(2)); // inside the 5-minute lead
+        // As the Gemini CLI writes its own files: a top-level expiry_date (ms), which the host reads first.
+        authFile["expiry_date"] = DateTimeOffset.UtcNow.AddMinutes(2).ToUnixTimeMilliseconds();
         // Scripted before the server starts: the background refresh may run at once.
         await using var proxy = await GeminiProxy.StartAsync(AccountKind.GeminiCli, authFile: authFile,
             tokenEndpoint: _ => FakeReply.Json(JsonNode.Parse("""{"access_token":"ya29.refreshed","expires_in":3599,"token_type":"Bearer","scope":"x"}""")!));
@@ -168,6 +170,8 @@ public sealed class GeminiGroundingAndFailureTests
         Assert.Equal(GeminiProxy.RefreshToken, (string?)saved["token"]!["refresh_token"]); // kept when Google sends none
         Assert.Equal("Bearer", (string?)saved["token"]!["token_type"]);
         Assert.True(DateTimeOffset.Parse((string)saved["token"]!["expiry"]!) > DateTimeOffset.UtcNow.AddMinutes(50));
+        // Kept current too, or the host would see the old expiry and refresh again every minute.
+        Assert.True(DateTimeOffset.FromUnixTimeMilliseconds((long)saved["expiry_date"]!) > DateTimeOffset.UtcNow.AddMinutes(50));
         Assert.Equal(GeminiProxy.Project, (string?)saved["project_id"]);
         Assert.Equal("gemini", (string?)saved["type"]);
 
