@@ -226,6 +226,26 @@ public sealed class IFlowLoginTests
     }
 
     [Fact]
+    public async Task A_failed_user_info_call_keeps_the_new_tokens_and_the_old_key()
+    {
+        await using var fake = (await FakeTokenEndpoint.StartAsync()).Enqueue(FakeTokenEndpoint.Tokens("iflow-at-3", "iflow-rt-3", 3600),
+            FakeReply.Error(500, """{"success":false,"message":"busy"}"""));
+        var context = new RefreshContext
+        {
+            Credential = Stored("""{"type":"iflow","email":"flow@example.test","api_key":"sk-old","access_token":"a1","refresh_token":"iflow-rt-1","expired":"2026-01-01T00:00:00Z"}"""),
+            Http = Http, Settings = Settings(fake),
+        };
+
+        var file = await Authenticator.RefreshAsync(context, CancellationToken.None);
+
+        // A rotated refresh token must not be lost because the follow-up call failed; the key is fetched next time.
+        Assert.Equal("iflow-rt-3", (string?)file["refresh_token"]);
+        Assert.Equal("iflow-at-3", (string?)file["access_token"]);
+        Assert.Equal("sk-old", (string?)file["api_key"]);
+        Assert.NotEqual("2026-01-01T00:00:00Z", (string?)file["expired"]);
+    }
+
+    [Fact]
     public async Task OAuth_refresh_rejected_for_good_means_a_new_login()
     {
         await using var fake = (await FakeTokenEndpoint.StartAsync()).Enqueue(FakeTokenEndpoint.OAuthError(400, "invalid_grant"));

@@ -209,6 +209,22 @@ public sealed class QwenLoginTests
     }
 
     [Fact]
+    public async Task A_refresh_answer_without_expires_in_keeps_the_previous_expiry()
+    {
+        await using var fake = (await FakeTokenEndpoint.StartAsync()).Enqueue(FakeReply.Json(new JsonObject { ["access_token"] = "qwen-at-3", ["token_type"] = "Bearer" }));
+        var context = new RefreshContext
+        {
+            Credential = Credential("""{"type":"qwen","email":"dev","access_token":"old","refresh_token":"qwen-rt-1","expired":"2026-03-01T18:00:00Z"}"""),
+            Http = Http, Settings = Settings(fake),
+        };
+
+        var file = await Authenticator.RefreshAsync(context, CancellationToken.None);
+
+        Assert.Equal("qwen-at-3", (string?)file["access_token"]);
+        Assert.Equal("2026-03-01T18:00:00Z", (string?)file["expired"]); // not blanked: the host still knows when to refresh
+    }
+
+    [Fact]
     public async Task A_rejected_refresh_token_means_a_new_login()
     {
         await using var fake = (await FakeTokenEndpoint.StartAsync()).Enqueue(FakeTokenEndpoint.OAuthError(400, "invalid_grant", "refresh token expired"));
