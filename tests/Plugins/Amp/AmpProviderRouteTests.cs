@@ -182,6 +182,10 @@ public sealed class AmpProviderRouteTests : IAsyncLifetime
     {
         using (var listed = await _server.Client.GetAsync("/api/provider/openai/models"))
             Assert.Equal(200, (int)listed.StatusCode);
+        // A routed request parses (and caches) the ampcode settings; nothing of that may keep the plugin loaded.
+        using (var routed = await _server.PostJsonAsync("/api/provider/anthropic/v1/messages", MessagesBody("client-model")))
+            Assert.Equal(200, (int)routed.StatusCode);
+        var ampContext = WeakContextOfAmp();
 
         Directory.Delete(Path.Combine(_server.PluginsFolder, AmpPlugin.FolderName), recursive: true);
 
@@ -197,7 +201,18 @@ public sealed class AmpProviderRouteTests : IAsyncLifetime
         // The built-in routes still serve.
         using var builtIn = await _server.PostJsonAsync("/v1/chat/completions", ChatBody("client-model"));
         Assert.Equal(200, (int)builtIn.StatusCode);
+
+        await TestServer.EventuallyAsync(() =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return Task.FromResult(!ampContext.IsAlive);
+        }, "the removed Amp plugin's load context is collected");
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private WeakReference WeakContextOfAmp() =>
+        new(_server.Server.Plugins.Current.Plugins.Single(p => p.Name == AmpPlugin.FolderName).LoadContext);
 
     private static string ChatBody(string model) => $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}""";
 
