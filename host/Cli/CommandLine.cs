@@ -21,6 +21,7 @@ internal sealed record CommandLine(string Command, string ConfigPath, string? Lo
         Usage:
           PluginProxy.Host [run] [--config PATH]
           PluginProxy.Host login <provider> [--no-browser] [--callback-port N] [--config PATH] [provider options]
+          PluginProxy.Host import vertex FILE [--location L] [--config PATH]   (= login vertex --key-file FILE)
           PluginProxy.Host plugins [--config PATH]
 
         Commands:
@@ -40,6 +41,7 @@ internal sealed record CommandLine(string Command, string ConfigPath, string? Lo
 
         CLIProxyAPI flags accepted as aliases:
           -config PATH  -login (= login gemini)  -claude-login  -codex-login  -qwen-login  -iflow-login  -iflow-cookie
+          -vertex-import FILE (= import vertex FILE = login vertex --key-file FILE)
           -no-browser  -oauth-callback-port N  -project_id ID (= --project-id ID)
         """;
 
@@ -98,6 +100,18 @@ internal sealed record CommandLine(string Command, string ConfigPath, string? Lo
                     break;
                 case "run" or "plugins" when command is null:
                     command = arg;
+                    break;
+                case "import" or "-vertex-import" or "--vertex-import" when command is null:
+                    // `import vertex <key.json>` and CLIProxyAPI's `-vertex-import <key.json>` = `login vertex --key-file <key.json>`.
+                    command = "login";
+                    provider = "vertex";
+                    if (arg == "import")
+                    {
+                        if (i + 1 >= args.Count || args[i + 1] != "vertex") return Fail("import needs a provider and a file: import vertex <service-account.json>");
+                        i++;
+                    }
+                    if (i + 1 >= args.Count || args[i + 1].StartsWith('-')) return Fail($"{arg} needs a service-account key file");
+                    options["key-file"] = args[++i];
                     break;
                 case "login" when command is null:
                     command = "login";

@@ -2,6 +2,7 @@ using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Plugins;
 using PluginProxy.Plugins.Gemini.CodeAssist;
 using PluginProxy.Plugins.Gemini.Upstream;
+using PluginProxy.Plugins.Gemini.Vertex;
 
 namespace PluginProxy.Plugins.Gemini;
 
@@ -31,4 +32,19 @@ public sealed class GeminiCliPlugin : IProviderPlugin
     public IReadOnlyList<ModelInfo> Models => GeminiCatalog.GeminiCli;
     public IExecutor Executor { get; } = new CodeAssistExecutor(GeminiCatalog.GeminiCli);
     public IAuthenticator? Authenticator { get; } = new GeminiCliAuthenticator();
+}
+
+/// <summary>
+/// Vertex AI: auth files of <c>"type": "vertex"</c> holding a service account (<c>login vertex --key-file</c>, alias
+/// <c>import vertex</c>) at the regional aiplatform endpoint (<c>providers.vertex.api-url</c>, a template with
+/// <c>{location}</c>), and <c>vertex-api-key</c> entries at their <c>base-url</c>.
+/// </summary>
+public sealed class VertexPlugin : IProviderPlugin
+{
+    public string Id => "vertex";
+    public IReadOnlyList<string> CredentialTypes { get; } = ["vertex"];
+    public Dialect NativeDialect => Dialect.Gemini;
+    public IReadOnlyList<ModelInfo> Models => GeminiCatalog.Vertex;
+    public IExecutor Executor { get; } = new VertexExecutor(GeminiCatalog.Vertex);
+    public IAuthenticator? Authenticator { get; } = new VertexAuthenticator();
 }

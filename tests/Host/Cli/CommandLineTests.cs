@@ -32,6 +32,28 @@ public sealed class CommandLineTests
         Assert.Equal("true", line.LoginOptions["cookie"]);
     }
 
+    [Theory]
+    [InlineData("import vertex /keys/sa.json --location europe-west4")]
+    [InlineData("-vertex-import /keys/sa.json --location europe-west4")]
+    [InlineData("login vertex --key-file /keys/sa.json --location europe-west4")]
+    public void Import_vertex_is_a_vertex_login_with_the_key_file(string args)
+    {
+        var line = CommandLine.Parse(args.Split(' '));
+        Assert.Null(line.Error);
+        Assert.Equal(("login", "vertex"), (line.Command, line.LoginProvider));
+        Assert.Equal(new Dictionary<string, string> { ["key-file"] = "/keys/sa.json", ["location"] = "europe-west4" }, line.LoginOptions);
+    }
+
+    [Theory]
+    [InlineData(new[] { "import", "vertex" }, "needs a service-account key file")]
+    [InlineData(new[] { "import", "claude", "x.json" }, "import vertex <service-account.json>")]
+    public void Import_without_a_file_or_for_another_provider_is_refused(string[] args, string expected)
+    {
+        var line = CommandLine.Parse(args);
+        Assert.Equal("help", line.Command);
+        Assert.Contains(expected, line.Error);
+    }
+
     [Fact]
     public void Options_are_read_in_either_spelling()
     {
