@@ -48,6 +48,32 @@ internal static partial class AuthFileParser
         };
     }
 
+    /// <summary>
+    /// A Gemini CLI file that lists several Cloud projects (<c>"project_id": "a,b"</c>, as a multi-project login writes it)
+    /// serves each project as its own schedulable account: one record per project, id <c>file.json#project</c>, whose
+    /// metadata names that project only. They share the file, so its token and its refresh (refreshes are single-flight
+    /// per file, and a refresh's write keeps the file's project list because the project field is not what it changed).
+    /// </summary>
+    public static IEnumerable<CredentialRecord> ExpandProjects(CredentialRecord record)
+    {
+        if (record.Type != "gemini-cli" || record.Metadata.ValueKind != JsonValueKind.Object
+            || String(record.Metadata, "project_id") is not { } list || !list.Contains(','))
+            return [record];
+        var projects = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToArray();
+        if (projects.Length < 2) return [record];
+        return projects.Select(project =>
+        {
+            var json = System.Text.Json.Nodes.JsonObject.Create(record.Metadata)!.DeepClone().AsObject();
+            json["project_id"] = project;
+            return record with
+            {
+                Id = $"{record.Id}#{project}",
+                Label = $"{record.Label} ({project})",
+                Metadata = JsonSerializer.SerializeToElement(json, PluginProxy.Host.Config.JsonNodeContext.Default.JsonNode),
+            };
+        });
+    }
+
     /// <summary>Trims a model prefix and its slashes; a prefix with an inner slash is invalid and dropped (as CLIProxyAPI does).</summary>
     public static string? NormalizePrefix(string? prefix)
     {

@@ -55,8 +55,10 @@ internal sealed partial class CredentialRefresher(
     {
         if (credential.Source != CredentialSource.File || credential.FilePath is null) return Task.FromResult(RefreshOutcome.Skipped);
         Lazy<Task<RefreshOutcome>>? mine = null;
-        mine = new Lazy<Task<RefreshOutcome>>(() => RunAsync(credential, http, () => _inFlight.TryRemove(KeyValuePair.Create(credential.Id, mine!))));
-        return _inFlight.GetOrAdd(credential.Id, mine).Value;
+        // Keyed by file: the accounts of a multi-project file share one token and so one refresh.
+        var key = credential.FilePath ?? credential.Id;
+        mine = new Lazy<Task<RefreshOutcome>>(() => RunAsync(credential, http, () => _inFlight.TryRemove(KeyValuePair.Create(key, mine!))));
+        return _inFlight.GetOrAdd(key, mine).Value;
     }
 
     private async Task<RefreshOutcome> RunAsync(CredentialRecord credential, HttpClient? http, Action done)

@@ -278,7 +278,7 @@ internal sealed partial class CredentialStore : IDisposable
 
     private void PublishLocked()
     {
-        var records = _files.Values.Select(f => f.Record).OfType<CredentialRecord>().Concat(_fromConfig);
+        var records = _files.Values.Select(f => f.Record).OfType<CredentialRecord>().SelectMany(AuthFileParser.ExpandProjects).Concat(_fromConfig);
         var snapshot = new CredentialSnapshot(records, ++_revision);
         Volatile.Write(ref _snapshot, snapshot);
         Changed?.Invoke(snapshot);

@@ -147,6 +147,30 @@ public sealed class GeminiGroundingAndFailureTests
     }
 
     [Fact]
+    public async Task A_multi_project_file_serves_each_project_as_its_own_account_sharing_one_token()
+    {
+        var authFile = GeminiProxy.CliAuthFile(DateTimeOffset.UtcNow.AddMinutes(2), project: "proj-alpha,proj-beta"); // due for refresh at once
+        await using var proxy = await GeminiProxy.StartAsync(AccountKind.GeminiCli, authFile: authFile,
+            tokenEndpoint: _ => FakeReply.Json(JsonNode.Parse("""{"access_token":"ya29.shared","expires_in":3599,"token_type":"Bearer"}""")!));
+        var file = Path.Combine(proxy.Server.AuthDir, "gemini-a@example.com-proj-alpha.json");
+        await TestServer.EventuallyAsync(async () => (await File.ReadAllTextAsync(file)).Contains("ya29.shared"), "the shared token is refreshed");
+        proxy.Responder = _ => GeminiReply.Json(Text);
+
+        for (var i = 0; i < 4; i++)
+        {
+            var (status, _, _) = await proxy.PostAsync("/v1/chat/completions", """{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}]}""");
+            Assert.Equal(200, status);
+        }
+
+        // Round-robin over the two projects, both with the one refreshed token; the file keeps both projects.
+        var generated = proxy.Requests.Where(r => r.Json?["project"] is not null).ToList();
+        Assert.Equal(["proj-alpha", "proj-alpha", "proj-beta", "proj-beta"], generated.Select(r => (string)r.Json!["project"]!).Order());
+        Assert.All(generated, r => Assert.Equal("Bearer ya29.shared", r.Header("Authorization")));
+        Assert.Single(proxy.Upstream.Requests, r => r.Path == "/token"); // one refresh for the file, not one per project
+        Assert.Equal("proj-alpha,proj-beta", (string?)JsonNode.Parse(await File.ReadAllTextAsync(file))!["project_id"]);
+    }
+
+    [Fact]
     public async Task Expiring_token_is_refreshed_at_the_token_endpoint_and_persisted_in_the_file_shape()
     {
         var authFile = GeminiProxy.CliAuthFile(DateTimeOffset.UtcNow.AddMinutes(2)); // inside the 5-minute lead
