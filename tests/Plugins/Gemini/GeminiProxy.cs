@@ -15,6 +15,8 @@ public enum AccountKind
     ApiKey,
     /// <summary>A Gemini CLI auth file, with <c>providers.gemini.code-assist-url</c> pointed at the fake (Code Assist).</summary>
     GeminiCli,
+    /// <summary>A Vertex service-account file, with <c>providers.vertex.api-url</c> and <c>token-url</c> pointed at the fake.</summary>
+    Vertex,
 }
 
 /// <summary>
@@ -31,6 +33,29 @@ internal sealed class GeminiProxy : IAsyncDisposable
     public const string RefreshToken = "1//refresh-token-a";
     public const string Project = "proj-alpha";
     public const string Model = "gemini-2.5-pro";
+    public const string VertexToken = "ya29.vertex-token";
+    public const string Location = "us-central1";
+
+    /// <summary>The regional aiplatform path a Vertex account calls for a model (method appended).</summary>
+    public const string VertexModelPath = $"/v1/projects/{Project}/locations/{Location}/publishers/google/models/";
+
+    /// <summary>A Vertex credential file as <c>import vertex</c> writes it, with a fresh RSA key.</summary>
+    public static JsonObject VertexFile()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        return new JsonObject
+        {
+            ["type"] = "vertex",
+            ["project_id"] = Project,
+            ["email"] = "svc@proj-alpha.iam.gserviceaccount.com",
+            ["location"] = Location,
+            ["service_account"] = new JsonObject
+            {
+                ["type"] = "service_account", ["project_id"] = Project, ["client_email"] = "svc@proj-alpha.iam.gserviceaccount.com",
+                ["private_key"] = key.ExportPkcs8PrivateKeyPem() + "\n", ["token_uri"] = "https://oauth2.googleapis.com/token",
+            },
+        };
+    }
 
     private readonly ConcurrentQueue<Func<RecordedRequest, GeminiReply>> _replies = new();
 
@@ -72,11 +97,17 @@ internal sealed class GeminiProxy : IAsyncDisposable
         lines.Add("  gemini:");
         lines.Add($"    code-assist-url: \"{root}\"");
         lines.Add($"    token-url: \"{root}/token\"");
+        lines.Add("  vertex:");
+        lines.Add($"    api-url: \"{root}\"");
+        lines.Add($"    token-url: \"{root}/token\"");
+        if (kind == AccountKind.Vertex)
+            proxy.TokenEndpoint ??= _ => FakeReply.Json(new JsonObject { ["access_token"] = VertexToken, ["expires_in"] = 3600, ["token_type"] = "Bearer" });
         var config = string.Join("\n", lines) + "\n" + extraConfig;
         var file = authFile ?? CliAuthFile(DateTimeOffset.UtcNow.AddHours(1));
         proxy.Server = await TestServer.StartAsync(config, prepare: dir =>
         {
             if (kind == AccountKind.GeminiCli) File.WriteAllText(Path.Combine(dir, "auths", "gemini-a@example.com-proj-alpha.json"), file.ToJsonString());
+            if (kind == AccountKind.Vertex) File.WriteAllText(Path.Combine(dir, "auths", $"vertex-{Project}.json"), VertexFile().ToJsonString());
         }, clientKey: ClientKey, pluginsFolder: Path.Combine(AppContext.BaseDirectory, "plugins"), clock: clock);
         return proxy;
     }

@@ -38,7 +38,12 @@ public sealed class GeminiTranslatedTests
         Assert.Contains("Checking the weather tool.", body);
 
         var first = proxy.Requests[0];
-        var path = account == AccountKind.ApiKey ? "/v1beta/models/gemini-2.5-pro:" : "/v1internal:";
+        var path = account switch
+        {
+            AccountKind.ApiKey => "/v1beta/models/gemini-2.5-pro:",
+            AccountKind.Vertex => GeminiProxy.VertexModelPath + "gemini-2.5-pro:",
+            _ => "/v1internal:",
+        };
         Assert.Equal(path + (stream ? "streamGenerateContent" : "generateContent"), first.Path);
         Assert.Equal(stream ? "?alt=sse" : "", first.Query);
         if (account == AccountKind.GeminiCli)
@@ -46,6 +51,10 @@ public sealed class GeminiTranslatedTests
             Assert.Equal(GeminiProxy.Model, (string?)first.Json!["model"]);
             Assert.Equal(GeminiProxy.Project, (string?)first.Json["project"]);
             Assert.Equal("Bearer " + GeminiProxy.AccessToken, first.Header("authorization"));
+        }
+        else if (account == AccountKind.Vertex)
+        {
+            Assert.Equal("Bearer " + GeminiProxy.VertexToken, first.Header("authorization"));
         }
         else
         {
