@@ -42,9 +42,7 @@ internal sealed class AttemptHandler(HttpMessageHandler pooled, AttemptConcerns 
         }
         if (concerns.IdleTimeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
-            var wrapped = new IdleTimeoutContent(response.Content, concerns.IdleTimeout);
-            wrapped.CopyHeaders();
-            response.Content = wrapped;
+            response.Content = new IdleTimeoutContent(response.Content, concerns.IdleTimeout);
         }
         return response;
     }
@@ -68,8 +66,19 @@ internal sealed class AttemptHandler(HttpMessageHandler pooled, AttemptConcerns 
     }
 
     /// <summary>The response body with a deadline on every read: a silent upstream fails the attempt instead of holding it.</summary>
-    private sealed class IdleTimeoutContent(HttpContent inner, TimeSpan idle) : HttpContent
+    private sealed class IdleTimeoutContent : HttpContent
     {
+        private readonly HttpContent inner;
+        private readonly TimeSpan idle;
+
+        public IdleTimeoutContent(HttpContent inner, TimeSpan idle)
+        {
+            this.inner = inner;
+            this.idle = idle;
+            // Content headers stay readable through the wrapper.
+            foreach (var (name, values) in inner.Headers) Headers.TryAddWithoutValidation(name, values);
+        }
+
         protected override async Task<Stream> CreateContentReadStreamAsync() => new IdleTimeoutStream(await inner.ReadAsStreamAsync().ConfigureAwait(false), idle);
         protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
             new IdleTimeoutStream(await inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), idle);
@@ -88,15 +97,9 @@ internal sealed class AttemptHandler(HttpMessageHandler pooled, AttemptConcerns 
             if (disposing) inner.Dispose();
             base.Dispose(disposing);
         }
-
-        // Content headers stay readable through the wrapper.
-        internal void CopyHeaders()
-        {
-            foreach (var (name, values) in inner.Headers) Headers.TryAddWithoutValidation(name, values);
-        }
     }
 
-    private sealed class IdleTimeoutStream(Stream inner, TimeSpan idle) : Stream
+    private sealed class IdleTimeoutStream(Stream inner, TimeSpan idle) : PluginProxy.Sdk.Streaming.ReadOnlyWrappingStream(inner)
     {
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -104,32 +107,13 @@ internal sealed class AttemptHandler(HttpMessageHandler pooled, AttemptConcerns 
             deadline.CancelAfter(idle);
             try
             {
-                return await inner.ReadAsync(buffer, deadline.Token).ConfigureAwait(false);
+                return await Inner.ReadAsync(buffer, deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {
                 throw Timeout($"The upstream sent nothing for {idle.TotalSeconds:0} s (timeouts.stream-idle-seconds).", e);
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
-        public override ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
 

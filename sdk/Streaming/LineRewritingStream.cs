@@ -9,12 +9,11 @@ namespace PluginProxy.Sdk.Streaming;
 /// <see cref="MaxLineBytes"/> is passed on unchanged in pieces (lines worth rewriting are short control events).
 /// Read failures of the inner stream surface unchanged.
 /// </summary>
-public sealed class LineRewritingStream : Stream
+public sealed class LineRewritingStream : ReadOnlyWrappingStream
 {
     /// <summary>Returns the replacement for one line (without its line end), or null to keep it byte for byte.</summary>
     public delegate byte[]? LineRewriter(ReadOnlySpan<byte> line);
 
-    private readonly Stream _inner;
     private readonly LineRewriter _rewrite;
     private readonly ArrayBufferWriter<byte> _line = new();
     private readonly ArrayBufferWriter<byte> _output = new();
@@ -23,9 +22,8 @@ public sealed class LineRewritingStream : Stream
     private bool _passing; // inside an over-long line: bytes flow through until its newline
     private bool _ended;
 
-    public LineRewritingStream(Stream inner, LineRewriter rewrite, int maxLineBytes = 1024 * 1024)
+    public LineRewritingStream(Stream inner, LineRewriter rewrite, int maxLineBytes = 1024 * 1024) : base(inner)
     {
-        _inner = inner;
         _rewrite = rewrite;
         MaxLineBytes = maxLineBytes;
     }
@@ -39,7 +37,7 @@ public sealed class LineRewritingStream : Stream
             _output.ResetWrittenCount();
             _outputOffset = 0;
             if (_ended) return 0;
-            var read = await _inner.ReadAsync(_read, cancellationToken).ConfigureAwait(false);
+            var read = await Inner.ReadAsync(_read, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 _ended = true;
@@ -104,31 +102,5 @@ public sealed class LineRewritingStream : Stream
         else _output.Write(content);
         if (cr) _output.Write("\r"u8);
         if (end.Length > 0) _output.Write("\n"u8);
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _inner.Dispose();
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await _inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
     }
 }
