@@ -8,6 +8,8 @@ public enum CredentialSource
     File,
     /// <summary>An API-key entry in config.yaml.</summary>
     Config,
+    /// <summary>Held in memory while something lasts, such as a relay connection (contract 2.2; see <c>IRuntimeCredentials</c>).</summary>
+    Runtime,
 }
 
 /// <summary>
@@ -35,6 +37,9 @@ public sealed record CredentialRecord
 
     /// <summary>Higher is preferred (config credentials only).</summary>
     public int Priority { get; init; }
+
+    /// <summary>Share of requests under <c>routing.strategy: weighted-round-robin</c> (contract 2.2): default 1, 0 = never chosen.</summary>
+    public int Weight { get; init; } = 1;
 
     public string? ProxyUrl { get; init; }
 

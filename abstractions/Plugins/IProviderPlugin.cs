@@ -18,4 +18,7 @@ public interface IProviderPlugin : IPlugin
 
     /// <summary>Interactive login and token refresh; null for API-key-only providers.</summary>
     IAuthenticator? Authenticator { get; }
+
+    /// <summary>Contract 2.2: WebSocket paths this plugin serves (the AI Studio relay's <c>/v1/ws</c>); most plugins have none.</summary>
+    IReadOnlyList<SocketEndpoint> SocketEndpoints => [];
 }

@@ -63,6 +63,12 @@ public sealed class RouteContext
     public PluginSettings Settings { get; init; } = PluginSettings.Empty;
     /// <summary>The host's log for this plugin (contract 2.1); null when a caller outside the host builds the context.</summary>
     public IPluginLog? Log { get; init; }
+    /// <summary>The client key the request was authenticated with, if any (contract 2.2; for <see cref="RouteDecision.Forward"/>).</summary>
+    public string? ClientKey { get; init; }
+    /// <summary>True when the TCP peer is on this machine, decided from the socket (contract 2.2).</summary>
+    public bool FromLoopback { get; init; }
+    /// <summary>The client's auth headers too, which <see cref="Headers"/> omits; only for building a <see cref="RouteDecision.Forward"/> (contract 2.2).</summary>
+    public IReadOnlyDictionary<string, string> AuthHeaders { get; init; } = new Dictionary<string, string>();
 }
 
 public sealed record RouteDecision(string? Model, string? Provider)
@@ -71,6 +77,17 @@ public sealed record RouteDecision(string? Model, string? Provider)
 
     /// <summary>The model name answers should carry (the one the client asked for, when a mapping rewrote it); null keeps the upstream's.</summary>
     public string? ResponseModel { get; init; }
+
+    /// <summary>
+    /// Contract 2.2: serve the request elsewhere. The host relays the request exactly as the client sent it (method,
+    /// path, query, body) through its forwarder to <see cref="ForwardingDecision.Destination"/>, applying the decision's
+    /// header and query edits, and streams the answer back; no local account is used. A decision with an error status
+    /// answers the client with that error in its dialect.
+    /// </summary>
+    public ForwardingDecision? Forward { get; init; }
+
+    /// <summary>Relays the request to another server (see <see cref="Forward"/>).</summary>
+    public static RouteDecision ForwardTo(ForwardingDecision decision) => new(null, null) { Forward = decision };
 }
 
 /// <summary>One request to a forwarding route.</summary>

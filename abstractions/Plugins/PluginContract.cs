@@ -10,5 +10,5 @@ namespace PluginProxy.Abstractions.Plugins;
 public static class PluginContract
 {
     public const int Major = 2;
-    public const int Minor = 1;
+    public const int Minor = 2;
 }
