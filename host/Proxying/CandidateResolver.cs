@@ -20,13 +20,14 @@ internal sealed record Candidates(string ModelId, ImmutableArray<ModelRoute> Rou
 /// </summary>
 internal sealed class CandidateResolver(ModelRegistry registry, Func<string, bool> isModelAvailable, PluginLogs logs)
 {
-    /// <summary>The candidates, or null when no credential serves the model (the caller answers 404).</summary>
+    /// <summary>The candidates, or null when no credential serves the model (the caller answers 404) or a router forwards the request (<see cref="ProxyRequest.Forward"/>).</summary>
     public Candidates? Resolve(ProxyRequest request, PluginSet plugins)
     {
         var (routedModel, pinned, responseModel) = ApplyRouters(request, plugins, request.ClientModel, request.Endpoint.PinnedProvider);
         request.RoutedModel = routedModel;
         request.Routed = ModelName.Parse(routedModel);
         request.ResponseModel = responseModel;
+        if (request.Forward is not null) return null;
         var snapshot = registry.Current;
         var (modelId, routes) = snapshot.Resolve(request.Routed.Base);
         if (pinned is not null)
@@ -41,6 +42,9 @@ internal sealed class CandidateResolver(ModelRegistry registry, Func<string, boo
         var routeValues = http.Request.RouteValues.Where(kv => kv.Value is string)
             .ToDictionary(kv => kv.Key, kv => (string)kv.Value!, StringComparer.OrdinalIgnoreCase);
         var headers = Routing.RoutingRequest.RouteHeaders(http.Request);
+        var authHeaders = Routing.RoutingRequest.AuthHeaders(http.Request);
+        var clientKey = Routing.RoutingRequest.ClientKey(http);
+        var fromLoopback = Routing.RoutingRequest.FromLoopback(http);
         string? responseModel = null;
         foreach (var router in plugins.Routers)
         {
@@ -53,7 +57,17 @@ internal sealed class CandidateResolver(ModelRegistry registry, Func<string, boo
                 IsModelAvailable = isModelAvailable,
                 Settings = request.Config.SettingsFor(router.Id),
                 Log = logs.For(router.Id),
+                ClientKey = clientKey,
+                FromLoopback = fromLoopback,
+                AuthHeaders = authHeaders,
             });
+            if (decision.Forward is { } forward)
+            {
+                // Served elsewhere: later routers have nothing left to decide.
+                request.Forward = forward;
+                request.ForwardedBy = router.Id;
+                break;
+            }
             model = decision.Model ?? model;
             provider = decision.Provider ?? provider;
             responseModel = decision.ResponseModel ?? responseModel;

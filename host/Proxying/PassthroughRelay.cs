@@ -34,6 +34,7 @@ internal static class PassthroughRelay
         {
             var sse = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
             var usage = new PassthroughUsage(request.Client.Codec, sse);
+            var body = PassthroughModelName.Wrap(upstream.Body, request.ResponseModel, upstream.StatusCode, sse);
             var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
             try
             {
@@ -43,7 +44,7 @@ internal static class PassthroughRelay
                     int read;
                     try
                     {
-                        read = await upstream.Body.ReadAsync(buffer, cancellation);
+                        read = await body.ReadAsync(buffer, cancellation);
                     }
                     catch (Exception e) when (!cancellation.IsCancellationRequested)
                     {

@@ -9,9 +9,10 @@ namespace PluginProxy.Host.Proxying;
 /// body against one config snapshot; <see cref="CandidateResolver"/> runs the routing plugins and finds the credentials
 /// that serve the model; <see cref="FailoverLoop"/> tries them one at a time through <see cref="AttemptRunner"/>
 /// (passthrough via <see cref="PassthroughRelay"/>, or translated, streaming via <see cref="TranslatedStream"/>); errors
-/// reach the client in its own dialect through <see cref="ErrorWriter"/>.
+/// reach the client in its own dialect through <see cref="ErrorWriter"/>. A routing plugin may instead send the request
+/// elsewhere (<c>RouteDecision.Forward</c>), relayed by <see cref="Routing.ForwardingHandler"/>.
 /// </summary>
-internal sealed class ProxyHandler(ConfigStore config, PluginRuntime plugins, CandidateResolver resolver, FailoverLoop failover)
+internal sealed class ProxyHandler(ConfigStore config, PluginRuntime plugins, CandidateResolver resolver, FailoverLoop failover, Routing.ForwardingHandler forwarder)
 {
     public async Task HandleAsync(HttpContext http, InferenceRequest endpoint)
     {
@@ -20,6 +21,11 @@ internal sealed class ProxyHandler(ConfigStore config, PluginRuntime plugins, Ca
         // The lease pins the plugin versions this request (and its stream) runs on; a swap changes nothing for it.
         using var lease = plugins.Acquire();
         var candidates = resolver.Resolve(request, lease.Set);
+        if (request.Forward is { } forward)
+        {
+            await forwarder.RelayAsync(request, forward, request.ForwardedBy!);
+            return;
+        }
         if (candidates is null)
         {
             await ErrorWriter.WriteAsync(http, request.Client, 404,

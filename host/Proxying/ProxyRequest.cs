@@ -37,6 +37,12 @@ internal sealed class ProxyRequest(HttpContext http, InferenceRequest endpoint, 
 
     public ChatRequest? Canonical { get; set; }
 
+    /// <summary>Set when a routing plugin serves the request elsewhere (<c>RouteDecision.Forward</c>); no local account is used then.</summary>
+    public PluginProxy.Abstractions.Plugins.ForwardingDecision? Forward { get; set; }
+
+    /// <summary>The id of the routing plugin that set <see cref="Forward"/>.</summary>
+    public string? ForwardedBy { get; set; }
+
     /// <summary>The reasoning settings as the client sent them, before any suffix applied (set when decoding).</summary>
     public ReasoningConfig? ClientReasoning { get; set; }
 }

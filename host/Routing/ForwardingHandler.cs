@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,8 @@ internal sealed record ForwardingTarget(PluginRouteOwner Owner, string Route);
 /// <summary>
 /// Serves a request to a <see cref="ForwardingRoute"/>: asks the owning routing plugin where it goes (from live
 /// settings), then relays it with YARP's <see cref="IHttpForwarder"/>, which streams the body both ways as bytes arrive.
-/// The plugin set is leased for the whole request, so a swap cannot unload the plugin under it.
+/// The plugin set is leased for the whole request, so a swap cannot unload the plugin under it. Also relays inference
+/// requests a router's <see cref="RouteDecision.Forward"/> sends elsewhere (<see cref="RelayAsync"/>).
 /// </summary>
 internal sealed partial class ForwardingHandler(
     PluginRuntime plugins,
@@ -69,10 +71,37 @@ internal sealed partial class ForwardingHandler(
             await WriteErrorAsync(http, status is >= 400 and <= 599 ? status : 500, decision.ErrorMessage ?? "The request was refused.");
             return;
         }
+        await SendAsync(http, decision, router.Id, target.Route, WriteErrorAsync);
+    }
+
+    /// <summary>
+    /// Relays an inference request a routing plugin sent elsewhere (<see cref="RouteDecision.Forward"/>): the client's
+    /// method, path and query with the bytes the host already read as its body, through the same forwarder and
+    /// transformer as the forwarding routes. Refusals and failures answer in the client's dialect.
+    /// </summary>
+    public async Task RelayAsync(ProxyRequest request, ForwardingDecision decision, string router)
+    {
+        var http = request.Http;
+        Task WriteError(HttpContext context, int status, string message) => ErrorWriter.WriteAsync(context, request.Client, status, message);
+        if (decision.ErrorStatus is { } status)
+        {
+            await WriteError(http, status is >= 400 and <= 599 ? status : 500, decision.ErrorMessage ?? "The request was refused.");
+            return;
+        }
+        if (http.Features.Get<RequestTrace>() is { } trace) trace.Provider = router;
+        // The body stream was read to its end by RequestReader: YARP reads the same bytes from a replacement.
+        http.Request.Body = MemoryMarshal.TryGetArray(request.Body, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(request.Body.ToArray(), writable: false);
+        await SendAsync(http, decision, router, "inference", WriteError);
+    }
+
+    private async Task SendAsync(HttpContext http, ForwardingDecision decision, string router, string route, Func<HttpContext, int, string, Task> writeError)
+    {
         if (!Uri.TryCreate(decision.Destination, UriKind.Absolute, out var destination) || destination.Scheme is not ("http" or "https"))
         {
-            LogNoDestination(router.Id, target.Route);
-            await WriteErrorAsync(http, 502, $"The routing plugin '{router.Id}' named no usable destination for route '{target.Route}'.");
+            LogNoDestination(router, route);
+            await writeError(http, 502, $"The routing plugin '{router}' named no usable destination for route '{route}'.");
             return;
         }
 
@@ -81,11 +110,11 @@ internal sealed partial class ForwardingHandler(
             new ForwarderRequestConfig { ActivityTimeout = ActivityTimeout(settings.Timeouts) }, new ForwardingTransformer(decision));
         if (error == ForwarderError.None) return;
         if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled) return; // the client left
-        LogForwardFailed(redactor.Redact(http.GetForwarderErrorFeature()?.Exception?.Message ?? ""), target.Route, destination.Host, error);
+        LogForwardFailed(redactor.Redact(http.GetForwarderErrorFeature()?.Exception?.Message ?? ""), route, destination.Host, error);
         if (!http.Response.HasStarted)
         {
-            await WriteErrorAsync(http, error == ForwarderError.RequestTimedOut ? 504 : 502,
-                $"Forwarding route '{target.Route}' to {destination.Host} failed ({Describe(error)}).");
+            await writeError(http, error == ForwarderError.RequestTimedOut ? 504 : 502,
+                $"Forwarding route '{route}' to {destination.Host} failed ({Describe(error)}).");
         }
         // After the response started YARP has aborted it: the client sees a truncated body, as from the upstream itself.
     }

@@ -13,6 +13,15 @@ internal static class RoutingRequest
     /// <summary>All the request's headers, auth headers included (<c>ForwardingContext.Headers</c>: a router may map the client's key).</summary>
     public static IReadOnlyDictionary<string, string> AllHeaders(HttpRequest request) => Collect(request, withAuth: true);
 
+    /// <summary>Only the client's auth headers (<c>RouteContext.AuthHeaders</c>, for a router that forwards the request).</summary>
+    public static IReadOnlyDictionary<string, string> AuthHeaders(HttpRequest request)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in ForwardingTransformer.ClientAuthHeaders)
+            if (request.Headers.TryGetValue(name, out var value)) headers[name] = value.ToString();
+        return headers;
+    }
+
     /// <summary>The client key the request was authenticated with (<see cref="ClientAuthMiddleware"/>), or null.</summary>
     public static string? ClientKey(HttpContext http) => http.Features.Get<ClientKeyFeature>()?.Key;
 

@@ -9,8 +9,10 @@ namespace PluginProxy.Plugins.Amp;
 /// <summary>
 /// Makes the proxy a backend for the Amp CLI (<c>amp.url</c>): Amp's model calls under <c>/api/provider/{provider}/...</c>
 /// are served by local accounts, with <c>ampcode.model-mappings</c> standing in for models no local account serves;
-/// Amp's own routes (login, threads, telemetry, ...) are relayed to <c>ampcode.upstream-url</c> with an Amp key.
-/// Model calls are never forwarded to ampcode.com. Stateless: every decision reads the request's config snapshot.
+/// Amp's own routes (login, threads, telemetry, ...) are relayed to <c>ampcode.upstream-url</c> with an Amp key. A model
+/// call neither a local account nor a mapping serves falls through to <c>upstream-url</c> (using Amp credits, with a
+/// warning every time) unless <c>forbid-inference-fallthrough</c> is set. Stateless: every decision reads the request's
+/// config snapshot.
 /// </summary>
 public sealed class AmpRouter : IRoutingPlugin
 {
@@ -25,7 +27,9 @@ public sealed class AmpRouter : IRoutingPlugin
     /// <summary>
     /// On Amp's provider paths only: a model no local account serves (or any model, with <c>force-model-mappings</c>)
     /// is rewritten by the first mapping whose target is served, and answers keep the name the client asked for. The
-    /// provider segment never pins a provider: any local account serving the model may answer.
+    /// provider segment never pins a provider: any local account serving the model may answer. A model nothing serves
+    /// goes to ampcode as the client sent it when an upstream is set and fall-through is allowed; otherwise the host
+    /// answers its usual "not served" error.
     /// </summary>
     public RouteDecision Route(RouteContext context)
     {
@@ -35,8 +39,19 @@ public sealed class AmpRouter : IRoutingPlugin
         if (served && !settings.ForceModelMappings) return RouteDecision.Unchanged;
         if (settings.Mappings.Map(context.Model, context.IsModelAvailable) is { } mapped)
             return new RouteDecision(mapped, null) { ResponseModel = context.Model };
-        if (!served) AmpWarnings.ModelNotServed(context.Model, context.Log);
-        return RouteDecision.Unchanged;
+        if (served) return RouteDecision.Unchanged;
+        if (settings.UpstreamUrl is not { } upstream)
+        {
+            AmpWarnings.ModelNotServed(context.Model, "ampcode.upstream-url is not set", context.Log);
+            return RouteDecision.Unchanged;
+        }
+        if (settings.ForbidInferenceFallthrough)
+        {
+            AmpWarnings.ModelNotServed(context.Model, "ampcode.forbid-inference-fallthrough is true", context.Log);
+            return RouteDecision.Unchanged;
+        }
+        AmpWarnings.FallingThrough(context.Model, context.Path, upstream, context.Log);
+        return RouteDecision.ForwardTo(AmpForwarder.Inference(settings, upstream, context.ClientKey));
     }
 
     public ForwardingDecision Forward(ForwardingContext context) => AmpForwarder.Decide(context);

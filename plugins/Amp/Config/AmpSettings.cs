@@ -33,6 +33,12 @@ internal sealed record AmpSettings
 
     public bool ForceModelMappings { get; init; }
 
+    /// <summary>
+    /// <c>forbid-inference-fallthrough</c> (default false): a model request no local account or mapping serves is refused
+    /// locally instead of being forwarded to <see cref="UpstreamUrl"/>, where it would use Amp credits.
+    /// </summary>
+    public bool ForbidInferenceFallthrough { get; init; }
+
     /// <summary>Amp's secrets file (<c>secrets-file</c>, an addition to CLIProxyAPI's keys); null means Amp's default location.</summary>
     public string? SecretsFile { get; init; }
 
@@ -61,6 +67,7 @@ internal sealed record AmpSettings
             RestrictManagementToLocalhost = Bool(block, "restrict-management-to-localhost"),
             Mappings = ModelMappings.Parse(block.TryGetProperty("model-mappings", out var m) ? m : default),
             ForceModelMappings = Bool(block, "force-model-mappings"),
+            ForbidInferenceFallthrough = Bool(block, "forbid-inference-fallthrough"),
             SecretsFile = String(block, "secrets-file"),
             ClientKeysConfigured = clientKeys,
         };

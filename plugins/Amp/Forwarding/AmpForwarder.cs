@@ -7,7 +7,8 @@ namespace PluginProxy.Plugins.Amp.Forwarding;
 /// <summary>
 /// Decides one request to Amp's own routes: refused from other machines when <c>restrict-management-to-localhost</c>
 /// is set (by the TCP peer, never by forwarding headers), refused without an upstream, otherwise relayed to
-/// <c>upstream-url</c> with the proxy's client key replaced by an Amp key.
+/// <c>upstream-url</c> with the proxy's client key replaced by an Amp key. Also builds the relay of a model request that
+/// falls through to ampcode (<see cref="Inference"/>).
 /// </summary>
 internal static class AmpForwarder
 {
@@ -39,6 +40,20 @@ internal static class AmpForwarder
         // Pages and the login flow are reachable without a proxy key (a browser opens them), but only a caller the
         // proxy knows gets the Amp key: anyone else reaches ampcode.com as themselves.
         var key = authenticated ? UpstreamKeys.Resolve(settings, context.ClientKey) : null;
+        return To(upstream, key);
+    }
+
+    /// <summary>
+    /// A model request no local account serves, relayed as the client sent it to <c>upstream-url</c> (ampcode.com serves
+    /// the same <c>/api/provider/...</c> paths) with the Amp key for this client. The host already checked the client's key.
+    /// </summary>
+    public static ForwardingDecision Inference(AmpSettings settings, Uri upstream, string? clientKey) =>
+        To(upstream, UpstreamKeys.Resolve(settings, clientKey));
+
+    // The host drops the client's own auth headers and ?key=/?auth_token=; the Amp key replaces them. Without a key the
+    // request goes as is and ampcode.com answers for itself, as CLIProxyAPI does.
+    private static ForwardingDecision To(Uri upstream, string? key)
+    {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (key is not null)
         {

@@ -149,7 +149,8 @@ public sealed class AmpModelMappingTests
 
         var warning = Assert.Single(AmpPlugin.Warnings, w => w.Contains(model));
         Assert.Contains("ampcode.model-mappings", warning);
-        Assert.Contains("never forwarded to ampcode.com", warning);
+        Assert.Contains("no Amp credits are used", warning);
+        Assert.Contains("ampcode.upstream-url is not set", warning);
     }
 
     [Fact]
