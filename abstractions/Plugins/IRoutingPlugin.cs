@@ -59,6 +59,12 @@ public sealed class RouteContext
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
     /// <summary>True when some credential that is not disabled, not cooling for it and not waiting for a login serves the given model.</summary>
     public required Func<string, bool> IsModelAvailable { get; init; }
+    /// <summary>
+    /// Contract 2.2: true when some credential that is not disabled serves the given model, even if every one is cooling
+    /// down or waiting for a login (then the host answers with its own 429/503). Null when a caller outside the host
+    /// builds the context.
+    /// </summary>
+    public Func<string, bool>? IsModelServed { get; init; }
     /// <summary>The routing plugin's settings from the request's config snapshot.</summary>
     public PluginSettings Settings { get; init; } = PluginSettings.Empty;
     /// <summary>The host's log for this plugin (contract 2.1); null when a caller outside the host builds the context.</summary>

@@ -18,7 +18,7 @@ internal sealed record Candidates(string ModelId, ImmutableArray<ModelRoute> Rou
 /// Resolves a request's model to candidate credentials: routing plugins first (they may rewrite the model or pin a
 /// provider), then the thinking suffix, then the registry (exact id, else ignoring case; prefixes and aliases).
 /// </summary>
-internal sealed class CandidateResolver(ModelRegistry registry, Func<string, bool> isModelAvailable, PluginLogs logs)
+internal sealed class CandidateResolver(ModelRegistry registry, Routing.ModelAvailability availability, PluginLogs logs)
 {
     /// <summary>The candidates, or null when no credential serves the model (the caller answers 404) or a router forwards the request (<see cref="ProxyRequest.Forward"/>).</summary>
     public Candidates? Resolve(ProxyRequest request, PluginSet plugins)
@@ -54,7 +54,8 @@ internal sealed class CandidateResolver(ModelRegistry registry, Func<string, boo
                 Path = http.Request.Path.Value ?? "",
                 RouteValues = routeValues,
                 Headers = headers,
-                IsModelAvailable = isModelAvailable,
+                IsModelAvailable = availability.IsAvailable,
+                IsModelServed = availability.IsServed,
                 Settings = request.Config.SettingsFor(router.Id),
                 Log = logs.For(router.Id),
                 ClientKey = clientKey,

@@ -110,7 +110,7 @@ internal sealed class ProxyServer : IAsyncDisposable
             .AddSingleton(clock)
             .AddSingleton<CredentialUpdate>(async (credential, edit, cancellationToken) => await credentials.UpdateAsync(credential, edit, cancellationToken))
             .AddSingleton(new PluginLogs(loggerFactory))
-            .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>().IsAvailable, sp.GetRequiredService<PluginLogs>()))
+            .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>(), sp.GetRequiredService<PluginLogs>()))
             .AddSingleton<AttemptRunner>().AddSingleton<FailoverLoop>().AddSingleton<ProxyHandler>();
         services.AddPluginRoutes();
 

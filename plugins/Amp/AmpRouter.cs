@@ -39,7 +39,9 @@ public sealed class AmpRouter : IRoutingPlugin
         if (served && !settings.ForceModelMappings) return RouteDecision.Unchanged;
         if (settings.Mappings.Map(context.Model, context.IsModelAvailable) is { } mapped)
             return new RouteDecision(mapped, null) { ResponseModel = context.Model };
-        if (served) return RouteDecision.Unchanged;
+        // Accounts that serve the model but are all cooling answer locally (the host's 429 says when one frees up):
+        // spending Amp credits because of a rate limit would surprise whoever set up those accounts.
+        if (served || context.IsModelServed?.Invoke(context.Model) == true) return RouteDecision.Unchanged;
         if (settings.UpstreamUrl is not { } upstream)
         {
             AmpWarnings.ModelNotServed(context.Model, "ampcode.upstream-url is not set", context.Log);

@@ -175,6 +175,25 @@ public sealed class AmpFallthroughTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_served_model_whose_accounts_are_all_cooling_is_answered_locally_not_forwarded()
+    {
+        _openai.RespondWith(_ => FakeReply.Error(429, """{"error":{"message":"quota exhausted","type":"rate_limit"}}""",
+            new Dictionary<string, string> { ["Retry-After"] = "600" }));
+        await using var server = await AmpTestServer.StartAsync(_openai, Ampcode());
+        var path = "/api/provider/openai/v1/chat/completions";
+        var body = $$"""{"model":"{{AmpTestServer.ClientModel}}","messages":[{"role":"user","content":"hi"}]}""";
+
+        using (var first = await server.PostJsonAsync(path, body)) Assert.Equal(429, (int)first.StatusCode);
+        var upstreamCalls = _openai.ChatRequests.Count;
+        using (var cooling = await server.PostJsonAsync(path, body))
+            Assert.Equal(429, (int)cooling.StatusCode); // the host's all-cooling answer, not ampcode's
+
+        Assert.Equal(upstreamCalls, _openai.ChatRequests.Count); // the cooling account was not called again
+        Assert.Empty(_ampcode.Requests);
+        Assert.DoesNotContain("Amp credits", server.Logs);
+    }
+
+    [Fact]
     public async Task The_switch_forbids_fall_through_and_reloads_live()
     {
         await using var server = await AmpTestServer.StartAsync(_openai, Ampcode("  forbid-inference-fallthrough: true"));
