@@ -118,7 +118,11 @@ internal sealed partial class UsageRecorder : IDisposable
 
     internal int AggregatorEntries()
     {
-        lock (_gate) return _aggregator.EntryCount;
+        lock (_gate)
+        {
+            DrainLocked();
+            return _aggregator.EntryCount;
+        }
     }
 
     /// <summary>Writes what has been recorded to the database now (the periodic flush does the same).</summary>
