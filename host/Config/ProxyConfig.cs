@@ -37,6 +37,15 @@ public sealed class ProxyConfig
     public Dictionary<string, List<OAuthModelAlias>> OauthModelAlias { get; init; } = [];
     public RemoteManagementConfig RemoteManagement { get; init; } = new();
     public QuotaExceededConfig QuotaExceeded { get; init; } = new();
+    /// <summary>
+    /// Record usage statistics (CLIProxyAPI key, default false there). True here: ours are bounded in memory and
+    /// persisted, they hold no prompt text and no client key (see host/Usage). Toggles live.
+    /// </summary>
+    public bool UsageStatisticsEnabled { get; init; } = true;
+    /// <summary>The usage database (SQLite), relative to config.yaml's folder (PluginProxy addition). Needs a restart.</summary>
+    public string UsageStatisticsDatabase { get; init; } = "usage.db";
+    /// <summary>Seconds between writes to the usage database: an abrupt kill loses at most this much (PluginProxy addition).</summary>
+    public int UsageStatisticsFlushSeconds { get; init; } = 5;
 }
 
 /// <summary>The <c>quota-exceeded:</c> block. CLIProxyAPI's two flags are accepted but have no effect there either.</summary>

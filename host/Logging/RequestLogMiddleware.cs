@@ -11,7 +11,7 @@ namespace PluginProxy.Host.Logging;
 /// returned as <c>X-Request-Id</c>. It is also the last line of defence: an unhandled exception becomes a 500 in the
 /// client's dialect instead of an empty response.
 /// </summary>
-internal sealed partial class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger)
+internal sealed partial class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, PluginProxy.Host.Usage.UsageRecorder usage)
 {
     public async Task InvokeAsync(HttpContext http)
     {
@@ -38,7 +38,8 @@ internal sealed partial class RequestLogMiddleware(RequestDelegate next, ILogger
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var status = http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted ? 499 : http.Response.StatusCode;
             LogRequest(trace.RequestId, http.Request.Method, http.Request.Path.Value ?? "/", status, elapsed, trace.Provider ?? "-", trace.Credential ?? "-",
-                trace.Usage is { } usage ? $"{usage.InputTokens}/{usage.OutputTokens}" : "-");
+                trace.Usage is { } tokens ? $"{tokens.InputTokens}/{tokens.OutputTokens}" : "-");
+            usage.Record(http, trace, status, elapsed); // usage statistics: one enqueue, the rest happens in host/Usage
         }
     }
 

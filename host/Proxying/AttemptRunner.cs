@@ -16,6 +16,8 @@ using PluginProxy.Sdk.Streaming;
 
 namespace PluginProxy.Host.Proxying;
 
+using Usage = PluginProxy.Abstractions.Canonical.Usage; // inside the namespace: PluginProxy.Host.Usage would win otherwise
+
 /// <summary>
 /// One attempt with one credential: passthrough when the provider speaks the client's dialect, otherwise decode once
 /// to canonical, execute, and encode back. Returns what happened as an <see cref="AttemptResult"/>; exceptions are
@@ -43,6 +45,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
         {
             trace.Provider = provider.Id;
             trace.Credential = route.Credential.Label;
+            trace.CredentialId = route.Credential.Id;
         }
         var call = CreateCall(request, route, provider);
         var started = new StartFlag();

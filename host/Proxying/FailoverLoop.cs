@@ -71,6 +71,7 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
                 }
 
                 var result = await attempts.RunAsync(request, plugins, route);
+                RequestTrace.Note(request, result);
                 switch (result.Outcome)
                 {
                     case AttemptOutcome.Served:
@@ -111,6 +112,7 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
                 foreach (var route in selection.Attempted)
                 {
                     var result = await attempts.RunAsync(request, plugins, route);
+                    RequestTrace.Note(request, result);
                     if (result.Outcome is AttemptOutcome.Served) selection.Succeeded(route);
                     if (result.Outcome is not (AttemptOutcome.FailedBeforeStart or AttemptOutcome.NoProvider)) return;
                     last = result;

@@ -32,6 +32,7 @@ internal sealed class ProxyHandler(ConfigStore config, PluginRuntime plugins, Ca
                 $"The model '{request.RoutedModel}' is not served by any configured credential. GET /v1/models lists the models available.", "model_not_found");
             return;
         }
+        if (endpoint.Operation != Operation.CountTokens && http.Features.Get<RequestTrace>() is { } trace) trace.Model = request.ClientModel; // usage statistics
         await failover.RunAsync(request, lease.Set, candidates);
     }
 }

@@ -18,6 +18,7 @@ using PluginProxy.Host.Routing;
 using PluginProxy.Host.Scheduling;
 using PluginProxy.Host.Security;
 using PluginProxy.Host.Upstream;
+using PluginProxy.Host.Usage;
 
 namespace PluginProxy.Host.Server;
 
@@ -72,6 +73,8 @@ internal sealed class ProxyServer : IAsyncDisposable
         var httpClients = new HttpClientPool();
         var refresher = new CredentialRefresher(credentials, plugins, config, httpClients, health, clock, loggerFactory.CreateLogger<CredentialRefresher>());
         var lifecycle = new TokenLifecycle(credentials, plugins, refresher, health, clock, loggerFactory.CreateLogger<TokenLifecycle>());
+        var usage = new UsageRecorder(config, clock, loggerFactory.CreateLogger<UsageRecorder>());
+        usage.Start();
 
         // The credential store republishes on every config change (it owns the config's API-key credentials), so its
         // event is where everything derived from config and credentials is rebuilt.
@@ -106,7 +109,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         });
         var services = builder.Services;
         services.AddSingleton(config).AddSingleton(plugins).AddSingleton(credentials).AddSingleton(registry).AddSingleton(redactor)
-            .AddSingleton(scheduler).AddSingleton(httpClients).AddSingleton(health).AddSingleton(refresher).AddSingleton(lifecycle)
+            .AddSingleton(scheduler).AddSingleton(httpClients).AddSingleton(health).AddSingleton(refresher).AddSingleton(lifecycle).AddSingleton(usage)
             .AddSingleton(clock)
             .AddSingleton<CredentialUpdate>(async (credential, edit, cancellationToken) => await credentials.UpdateAsync(credential, edit, cancellationToken))
             .AddSingleton(new PluginLogs(loggerFactory))
@@ -122,7 +125,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         InferenceEndpoints.Map(app);
         app.MapPluginRoutes(); // the routing plugins' aliases and forwarding routes, live with the plugin set
         await app.StartAsync(cancellationToken);
-        var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins, lifecycle]);
+        var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins, lifecycle, usage]);
         startLog.LogInformation("PluginProxy listening on {Address}; plugins from {Folder}; credentials from {AuthDir}",
             server.Address, plugins.Folder, credentials.AuthDir);
         return server;
