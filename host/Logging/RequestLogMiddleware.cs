@@ -11,7 +11,7 @@ namespace PluginProxy.Host.Logging;
 /// returned as <c>X-Request-Id</c>. It is also the last line of defence: an unhandled exception becomes a 500 in the
 /// client's dialect instead of an empty response.
 /// </summary>
-internal sealed partial class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, PluginProxy.Host.Usage.UsageRecorder usage)
+internal sealed partial class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger, PluginProxy.Host.UsageStatistics.UsageRecorder usage)
 {
     public async Task InvokeAsync(HttpContext http)
     {

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using PluginProxy.Host.Usage;
+using PluginProxy.Host.UsageStatistics;
 
 namespace PluginProxy.Host.Management;
 

@@ -16,8 +16,6 @@ using PluginProxy.Sdk.Streaming;
 
 namespace PluginProxy.Host.Proxying;
 
-using Usage = PluginProxy.Abstractions.Canonical.Usage; // inside the namespace: PluginProxy.Host.Usage would win otherwise
-
 /// <summary>
 /// One attempt with one credential: passthrough when the provider speaks the client's dialect, otherwise decode once
 /// to canonical, execute, and encode back. Returns what happened as an <see cref="AttemptResult"/>; exceptions are

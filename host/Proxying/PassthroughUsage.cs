@@ -6,8 +6,6 @@ using PluginProxy.Formats.Sse;
 
 namespace PluginProxy.Host.Proxying;
 
-using Usage = PluginProxy.Abstractions.Canonical.Usage; // inside the namespace: PluginProxy.Host.Usage would win otherwise
-
 /// <summary>
 /// Usage of a passthrough answer, observed while its bytes are relayed unchanged. For SSE only events whose data
 /// mentions <c>usage</c> are decoded (with the dialect's own stream decoder, which keeps Anthropic's running totals);

@@ -18,7 +18,7 @@ using PluginProxy.Host.Routing;
 using PluginProxy.Host.Scheduling;
 using PluginProxy.Host.Security;
 using PluginProxy.Host.Upstream;
-using PluginProxy.Host.Usage;
+using PluginProxy.Host.UsageStatistics;
 
 namespace PluginProxy.Host.Server;
 

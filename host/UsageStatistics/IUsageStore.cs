@@ -1,4 +1,4 @@
-namespace PluginProxy.Host.Usage;
+namespace PluginProxy.Host.UsageStatistics;
 
 /// <summary>
 /// Where usage statistics are kept for good: every request, and hourly sums per client key, credential, provider and

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
-namespace PluginProxy.Host.Usage;
+namespace PluginProxy.Host.UsageStatistics;
 
 /// <summary>
 /// The usage database: one SQLite file in WAL mode (readers, such as an export, never block the writer), written in

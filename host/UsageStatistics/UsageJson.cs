@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace PluginProxy.Host.Usage;
+namespace PluginProxy.Host.UsageStatistics;
 
 /// <summary>
 /// CLIProxyAPI's usage JSON: the snapshot (<c>total_requests</c>, <c>apis</c> → <c>models</c> → <c>details</c>, the

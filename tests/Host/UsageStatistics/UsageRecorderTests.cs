@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using PluginProxy.Host.Usage;
+using PluginProxy.Host.UsageStatistics;
 
-namespace PluginProxy.Tests.Host.Usage;
+namespace PluginProxy.Tests.Host.UsageStatistics;
 
 public sealed class UsageRecorderTests
 {

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using PluginProxy.Host.Usage;
+using PluginProxy.Host.UsageStatistics;
 using PluginProxy.Tests.Support;
 using PluginProxy.Tests.Support.Fakes;
 
-namespace PluginProxy.Tests.Host.Usage;
+namespace PluginProxy.Tests.Host.UsageStatistics;
 
 /// <summary>Usage statistics of the real server, with a fake OpenAI-compatible upstream and the built-in plugins.</summary>
 public sealed class UsageEndToEndTests

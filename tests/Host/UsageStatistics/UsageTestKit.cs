@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluginProxy.Host.Config;
-using PluginProxy.Host.Usage;
+using PluginProxy.Host.UsageStatistics;
 
-namespace PluginProxy.Tests.Host.Usage;
+namespace PluginProxy.Tests.Host.UsageStatistics;
 
 /// <summary>Recorders on their own temporary database, and records to feed them.</summary>
 internal static class UsageTestKit

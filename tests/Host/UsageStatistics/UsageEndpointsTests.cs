@@ -6,9 +6,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PluginProxy.Host.Management;
-using PluginProxy.Host.Usage;
+using PluginProxy.Host.UsageStatistics;
 
-namespace PluginProxy.Tests.Host.Usage;
+namespace PluginProxy.Tests.Host.UsageStatistics;
 
 /// <summary>The three endpoints on a plain group (the management group, its key and its lockout are tested with it).</summary>
 public sealed class UsageEndpointsTests

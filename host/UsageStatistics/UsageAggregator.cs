@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace PluginProxy.Host.Usage;
+namespace PluginProxy.Host.UsageStatistics;
 
 /// <summary>How much the in-memory view keeps; the database keeps everything.</summary>
 internal sealed record UsageLimits

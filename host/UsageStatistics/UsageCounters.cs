@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace PluginProxy.Host.Usage;
+namespace PluginProxy.Host.UsageStatistics;
 
 /// <summary>Sums over a set of requests. A mutable struct kept inside dictionaries and updated by reference.</summary>
 internal struct UsageCounters

@@ -8,7 +8,7 @@ using PluginProxy.Host.Models;
 using PluginProxy.Host.Proxying;
 using PluginProxy.Host.Security;
 
-namespace PluginProxy.Host.Usage;
+namespace PluginProxy.Host.UsageStatistics;
 
 /// <summary>
 /// Usage statistics (<c>usage-statistics-enabled</c>). The request path only enqueues a record (a lock-free queue with

@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
-using PluginProxy.Host.Usage;
+using PluginProxy.Host.UsageStatistics;
 
-namespace PluginProxy.Tests.Host.Usage;
+namespace PluginProxy.Tests.Host.UsageStatistics;
 
 public sealed class SqliteUsageStoreTests
 {
