@@ -41,6 +41,11 @@ internal sealed record LoadedConfig(ProxyConfig Config, string? Path, string Has
         return new PluginProxy.Abstractions.Plugins.PluginSettings(PluginTopLevelKeys.Merge(id, own, Json), Json);
     });
 
+    private Scheduling.ErrorRules? _errorRules;
+
+    /// <summary>The compiled <c>request-scoped-errors</c> / <c>oauth-request-scoped-errors</c> rules (built once per snapshot).</summary>
+    internal Scheduling.ErrorRules ErrorRules => _errorRules ??= Scheduling.ErrorRules.Build(Config);
+
     /// <summary>The directory relative paths in the config are resolved against.</summary>
     public string BaseDirectory => Path is null ? Directory.GetCurrentDirectory() : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
 }
