@@ -22,15 +22,29 @@ internal sealed record LoadedConfig(ProxyConfig Config, string? Path, string Has
     /// <summary>The whole file as JSON (scalars as strings), for plugin settings.</summary>
     public System.Text.Json.JsonElement Json { get; init; }
 
+    /// <summary>CLIProxyAPI keys in the file that PluginProxy deliberately does not implement (<see cref="ConfigWarnings.Unsupported"/>).</summary>
+    public IReadOnlyList<string> Unsupported { get; init; } = [];
+
+    /// <summary>One line per thing the file asks for that is ignored: unsupported and unknown keys, CLIProxyAPI's native plugins.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PluginProxy.Abstractions.Plugins.PluginSettings> _settings = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The settings of one plugin: its <c>providers.&lt;id&gt;</c> block (built once per snapshot and plugin).</summary>
+    /// <summary>
+    /// The settings of one plugin: its <c>providers.&lt;id&gt;</c> block (built once per snapshot and plugin), plus the
+    /// CLIProxyAPI top-level keys that belong to it (<see cref="PluginTopLevelKeys"/>) where the block does not set them.
+    /// </summary>
     public PluginProxy.Abstractions.Plugins.PluginSettings SettingsFor(string pluginId) => _settings.GetOrAdd(pluginId, id =>
     {
         var providers = Json.ValueKind == System.Text.Json.JsonValueKind.Object && Json.TryGetProperty("providers", out var p) ? p : default;
         var own = providers.ValueKind == System.Text.Json.JsonValueKind.Object && providers.TryGetProperty(id, out var o) ? o : default;
-        return new PluginProxy.Abstractions.Plugins.PluginSettings(own, Json);
+        return new PluginProxy.Abstractions.Plugins.PluginSettings(PluginTopLevelKeys.Merge(id, own, Json), Json);
     });
+
+    private Scheduling.ErrorRules? _errorRules;
+
+    /// <summary>The compiled <c>request-scoped-errors</c> / <c>oauth-request-scoped-errors</c> rules (built once per snapshot).</summary>
+    internal Scheduling.ErrorRules ErrorRules => _errorRules ??= Scheduling.ErrorRules.Build(Config);
 
     /// <summary>The directory relative paths in the config are resolved against.</summary>
     public string BaseDirectory => Path is null ? Directory.GetCurrentDirectory() : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
@@ -102,10 +116,14 @@ internal static class ConfigLoader
         {
             throw new ConfigException($"{source}: payload: {e.Message}", e);
         }
-        return new LoadedConfig(config, path, hash ?? Hash(Encoding.UTF8.GetBytes(yaml)), UnknownTopLevelKeys(root))
+        var unknown = UnknownTopLevelKeys(root);
+        var unsupported = TopLevelKeys(root).Where(ConfigWarnings.Unsupported.ContainsKey).ToList();
+        return new LoadedConfig(config, path, hash ?? Hash(Encoding.UTF8.GetBytes(yaml)), unknown)
         {
             Payload = payload,
             Json = YamlJson.ToJson(root),
+            Unsupported = unsupported,
+            Warnings = ConfigWarnings.For(config, unknown, unsupported),
         };
     }
 
@@ -142,17 +160,67 @@ internal static class ConfigLoader
         if (config.MaxBodySizeMb is <= 0 or > 1024)
             throw new ConfigException($"{source}: max-body-size-mb must be between 1 and 1024");
         var strategy = config.Routing.Strategy?.Trim().ToLowerInvariant();
-        if (strategy is not (null or "" or "round-robin" or "roundrobin" or "rr" or "fill-first" or "fillfirst" or "ff"))
-            throw new ConfigException($"{source}: routing.strategy '{config.Routing.Strategy}' is not round-robin or fill-first");
+        if (strategy is not (null or "" or "round-robin" or "roundrobin" or "rr" or "fill-first" or "fillfirst" or "ff" or "weighted-round-robin" or "weightedroundrobin" or "wrr"))
+            throw new ConfigException($"{source}: routing.strategy '{config.Routing.Strategy}' is not round-robin, weighted-round-robin or fill-first");
+        if (!string.IsNullOrWhiteSpace(config.Routing.SessionAffinityTtl) && (!Durations.TryParse(config.Routing.SessionAffinityTtl, out var ttl) || ttl <= TimeSpan.Zero))
+            throw new ConfigException($"{source}: routing.session-affinity-ttl '{config.Routing.SessionAffinityTtl}' is not a positive duration such as 1h, 30m or 90s");
+        if (config.TransientErrorCooldownSeconds < -1)
+            throw new ConfigException($"{source}: transient-error-cooldown-seconds must be -1 (none), 0 (60 s) or a number of seconds");
+        if (config.MaxRetryCredentials < 0)
+            throw new ConfigException($"{source}: max-retry-credentials must not be negative (0 tries every credential)");
         foreach (var entry in config.OpenaiCompatibility)
+        {
             foreach (var key in entry.ApiKeyEntries.Where(k => !string.IsNullOrWhiteSpace(k.ProxyUrl)))
                 ValidateProxyUrl(key.ProxyUrl!, source, $"openai-compatibility '{entry.Name}' proxy-url");
+            foreach (var key in entry.ApiKeyEntries) ValidateWeight(key.Weight, source, $"openai-compatibility '{entry.Name}'");
+            ValidateRules(entry.RequestScopedErrors, source, $"openai-compatibility '{entry.Name}' request-scoped-errors");
+        }
+        foreach (var (block, entries) in new[] { ("gemini-api-key", config.GeminiApiKey), ("claude-api-key", config.ClaudeApiKey), ("codex-api-key", config.CodexApiKey), ("vertex-api-key", config.VertexApiKey) })
+        {
+            foreach (var entry in entries)
+            {
+                if (!string.IsNullOrWhiteSpace(entry.ProxyUrl)) ValidateProxyUrl(entry.ProxyUrl, source, $"{block} proxy-url");
+                ValidateWeight(entry.Weight, source, block);
+                ValidateRules(entry.RequestScopedErrors, source, $"{block} request-scoped-errors");
+            }
+        }
+        foreach (var (channel, rules) in config.OauthRequestScopedErrors)
+            ValidateRules(rules, source, $"oauth-request-scoped-errors.{channel}");
     }
+
+    /// <summary>The largest weight CLIProxyAPI accepts.</summary>
+    public const int MaxWeight = 1_000_000;
+
+    private static void ValidateWeight(int weight, string source, string what)
+    {
+        if (weight is < 0 or > MaxWeight)
+            throw new ConfigException($"{source}: {what} weight must be between 0 (excluded) and {MaxWeight}");
+    }
+
+    private static void ValidateRules(List<RequestScopedErrorRule>? rules, string source, string what)
+    {
+        if (rules is null) return;
+        foreach (var rule in rules)
+        {
+            try
+            {
+                Scheduling.ErrorRule.Compile(rule);
+            }
+            catch (FormatException e)
+            {
+                throw new ConfigException($"{source}: {what}: {e.Message}", e);
+            }
+        }
+    }
+
+    /// <summary><c>direct</c> or <c>none</c> as a proxy URL: connect directly, ignoring the global and environment proxies.</summary>
+    public static bool IsDirect(string? proxyUrl) => proxyUrl?.Trim().ToLowerInvariant() is "direct" or "none";
 
     internal static void ValidateProxyUrl(string url, string source, string what)
     {
+        if (IsDirect(url)) return;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "socks5" or "socks5h" or "socks4"))
-            throw new ConfigException($"{source}: {what} must be an http://, https:// or socks5:// URL");
+            throw new ConfigException($"{source}: {what} must be an http://, https:// or socks5:// URL, or direct");
     }
 
     private static YamlMappingNode? RootNode(string yaml)
@@ -162,14 +230,11 @@ internal static class ConfigLoader
         return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode as YamlMappingNode;
     }
 
-    private static List<string> UnknownTopLevelKeys(YamlMappingNode? root)
-    {
-        if (root is null) return [];
-        return root.Children.Keys.OfType<YamlScalarNode>()
-            .Select(k => k.Value ?? "")
-            .Where(k => !KnownKeys.Contains(k))
-            .ToList();
-    }
+    private static IEnumerable<string> TopLevelKeys(YamlMappingNode? root) =>
+        root is null ? [] : root.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "");
+
+    private static List<string> UnknownTopLevelKeys(YamlMappingNode? root) =>
+        TopLevelKeys(root).Where(k => !KnownKeys.Contains(k) && !ConfigWarnings.Unsupported.ContainsKey(k) && !ConfigWarnings.NoEffect.Contains(k)).ToList();
 
     // Inner YamlDotNet messages can quote the offending scalar, which may be a secret; keep only the outer description.
     private static string Describe(YamlException e)

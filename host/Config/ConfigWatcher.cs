@@ -55,7 +55,7 @@ internal sealed partial class ConfigWatcher : IDisposable
             return Task.CompletedTask;
         }
         WarnRestartOnly(current.Config, next.Config);
-        foreach (var key in next.UnknownKeys) LogUnknownKey(key);
+        foreach (var warning in next.Warnings) LogConfigWarning(warning);
         _store.Publish(next);
         LogReloaded(_path);
         return Task.CompletedTask;
@@ -82,8 +82,8 @@ internal sealed partial class ConfigWatcher : IDisposable
     [LoggerMessage(LogLevel.Warning, "Config file {Path} disappeared; keeping the current config")]
     private partial void LogMissing(string path);
 
-    [LoggerMessage(LogLevel.Warning, "Config: unknown key '{Key}' ignored")]
-    private partial void LogUnknownKey(string key);
+    [LoggerMessage(LogLevel.Warning, "{ConfigWarning}")]
+    private partial void LogConfigWarning(string configWarning);
 
     [LoggerMessage(LogLevel.Warning, "Config: changes to {Keys} take effect after a restart")]
     private partial void LogNeedsRestart(string keys);

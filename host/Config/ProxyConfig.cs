@@ -39,13 +39,45 @@ public sealed class ProxyConfig
     public QuotaExceededConfig QuotaExceeded { get; init; } = new();
     /// <summary>
     /// Record usage statistics (CLIProxyAPI key, default false there). True here: ours are bounded in memory and
-    /// persisted, they hold no prompt text and no client key (see host/Usage). Toggles live.
+    /// persisted, they hold no prompt text and no client key (see host/UsageStatistics). Toggles live.
     /// </summary>
     public bool UsageStatisticsEnabled { get; init; } = true;
     /// <summary>The usage database (SQLite), relative to config.yaml's folder (PluginProxy addition). Needs a restart.</summary>
     public string UsageStatisticsDatabase { get; init; } = "usage.db";
     /// <summary>Seconds between writes to the usage database: an abrupt kill loses at most this much (PluginProxy addition).</summary>
     public int UsageStatisticsFlushSeconds { get; init; } = 5;
+
+    /// <summary>Filtered upstream response headers are copied to the client's response.</summary>
+    public bool PassthroughHeaders { get; init; }
+    /// <summary>At most this many different credentials per round; 0 = all.</summary>
+    public int MaxRetryCredentials { get; init; }
+    /// <summary>Cooldowns are written to <c>.cds</c> files in auth-dir, so a restart keeps them.</summary>
+    public bool SaveCooldownStatus { get; init; }
+    /// <summary>Cooldown after 408/5xx/connection failures: 0 = 60 s, -1 = none, else seconds.</summary>
+    public int TransientErrorCooldownSeconds { get; init; }
+    /// <summary>No Claude cloaking unless a credential asks for it (routed to the Claude plugin's settings).</summary>
+    public bool DisableClaudeCloakMode { get; init; }
+    /// <summary>Claude Code identity defaults (user-agent, package-version, runtime-version, os, arch, timeout), for the Claude plugin.</summary>
+    public Dictionary<string, string> ClaudeHeaderDefaults { get; init; } = [];
+    /// <summary>Codex CLI identity defaults (user-agent, beta-features), for the Codex plugin's OAuth requests.</summary>
+    public Dictionary<string, string> CodexHeaderDefaults { get; init; } = [];
+    /// <summary>Request-scoped error rules per OAuth channel (credential files), keyed by provider (<c>claude</c>, <c>codex</c>, ...).</summary>
+    public Dictionary<string, List<RequestScopedErrorRule>> OauthRequestScopedErrors { get; init; } = [];
+}
+
+/// <summary>
+/// One <c>request-scoped-errors</c> rule: an upstream failure with this <see cref="Status"/> whose body contains one of
+/// <see cref="Match"/> or matches one of <see cref="MatchRegexr"/> gets <see cref="Action"/> instead of the built-in
+/// classification (<c>stop</c>, <c>stop-and-cooldown</c>, <c>continue</c>, <c>continue-and-cooldown</c>).
+/// </summary>
+public sealed class RequestScopedErrorRule
+{
+    public int Status { get; init; }
+    public List<string> Match { get; init; } = [];
+    /// <summary>CLIProxyAPI's spelling; <c>match-regex</c> is accepted too.</summary>
+    public List<string> MatchRegexr { get; init; } = [];
+    public List<string> MatchRegex { get; init; } = [];
+    public string? Action { get; init; }
 }
 
 /// <summary>The <c>quota-exceeded:</c> block. CLIProxyAPI's two flags are accepted but have no effect there either.</summary>
@@ -66,8 +98,15 @@ public sealed class TlsConfig
 
 public sealed class RoutingConfig
 {
-    /// <summary><c>round-robin</c> (default) or <c>fill-first</c>.</summary>
+    /// <summary><c>round-robin</c> (default), <c>weighted-round-robin</c> or <c>fill-first</c>.</summary>
     public string Strategy { get; init; } = "round-robin";
+    /// <summary>Requests of one conversation stay on the credential that served its first turn while it is usable.</summary>
+    public bool SessionAffinity { get; init; }
+    /// <summary>How long an unused binding is kept: a Go-style duration (<c>1h</c>, <c>30m</c>, <c>90s</c>) or seconds.</summary>
+    public string? SessionAffinityTtl { get; init; }
+
+    /// <summary>The parsed <see cref="SessionAffinityTtl"/>; one hour when absent (the loader refuses invalid values).</summary>
+    public TimeSpan AffinityTtl => Durations.TryParse(SessionAffinityTtl, out var ttl) && ttl > TimeSpan.Zero ? ttl : TimeSpan.FromHours(1);
 }
 
 public sealed class StreamingConfig
@@ -88,9 +127,20 @@ public sealed class TimeoutsConfig
     public TimeSpan StreamIdle => StreamIdleSeconds > 0 ? TimeSpan.FromSeconds(StreamIdleSeconds) : Timeout.InfiniteTimeSpan;
 }
 
-/// <summary>The <c>plugins:</c> block (PluginProxy addition).</summary>
+/// <summary>
+/// The <c>plugins:</c> block. PluginProxy's own keys are <c>folder</c>, <c>include</c>, <c>exclude</c>; CLIProxyAPI's
+/// (<c>enabled</c>, <c>dir</c>, <c>configs</c>) describe its native Go plugins, which are not loaded: they are read so that
+/// its config files parse, and never turn off PluginProxy's providers.
+/// </summary>
 public sealed class PluginsConfig
 {
+    /// <summary>CLIProxyAPI: whether its native plugins load. Ignored by PluginProxy (with a warning when set).</summary>
+    public bool? Enabled { get; init; }
+    /// <summary>CLIProxyAPI: its native plugins' folder. Not PluginProxy's <see cref="Folder"/>.</summary>
+    public string? Dir { get; init; }
+    /// <summary>CLIProxyAPI: per native plugin settings.</summary>
+    public Dictionary<string, object?> Configs { get; init; } = [];
+
     /// <summary>Folder holding one sub-folder per plugin; relative to the config file. Absent: <c>plugins/</c> next to the executable.</summary>
     public string? Folder { get; init; }
     /// <summary>Glob patterns (relative to the folder) selecting plugin main assemblies, <c>&lt;name&gt;/&lt;name&gt;.dll</c>.</summary>
@@ -118,6 +168,11 @@ public sealed class ApiKeyEntry
     public List<string> ExcludedModels { get; init; } = [];
     /// <summary><c>claude-api-key</c> only: how requests are made to look like Claude Code's (the Claude plugin reads it).</summary>
     public CloakEntry? Cloak { get; init; }
+    /// <summary>Share under <c>routing.strategy: weighted-round-robin</c>; 0 excludes the key there.</summary>
+    public int Weight { get; init; } = 1;
+    public bool? DisableCooling { get; init; }
+    public int? RequestRetry { get; init; }
+    public List<RequestScopedErrorRule> RequestScopedErrors { get; init; } = [];
 }
 
 /// <summary>The <c>cloak</c> block of a <c>claude-api-key</c> entry: <c>mode</c> auto/always/never, <c>strict-mode</c>, <c>sensitive-words</c>.</summary>
@@ -137,12 +192,20 @@ public sealed class OpenAICompatibilityEntry
     public List<ApiKeyProxyEntry> ApiKeyEntries { get; init; } = [];
     public List<ModelAliasEntry> Models { get; init; } = [];
     public Dictionary<string, string> Headers { get; init; } = [];
+    /// <summary>The provider is kept in the file but serves nothing.</summary>
+    public bool Disabled { get; init; }
+    public bool? DisableCooling { get; init; }
+    public int? RequestRetry { get; init; }
+    public List<RequestScopedErrorRule> RequestScopedErrors { get; init; } = [];
 }
 
 public sealed class ApiKeyProxyEntry
 {
     public string? ApiKey { get; init; }
+    /// <summary>An outbound proxy URL, or <c>direct</c>/<c>none</c> for a direct connection whatever the global and environment proxies say.</summary>
     public string? ProxyUrl { get; init; }
+    /// <summary>Share under <c>routing.strategy: weighted-round-robin</c>; 0 excludes the key there.</summary>
+    public int Weight { get; init; } = 1;
 }
 
 public sealed class ModelAliasEntry

@@ -40,6 +40,8 @@ internal static partial class AuthFileParser
             Disabled = Bool(root, "disabled") ?? false,
             DisableCooling = Bool(root, "disable_cooling") ?? Bool(root, "disable-cooling"),
             RequestRetry = Int(root, "request_retry") ?? Int(root, "request-retry"),
+            // weighted-round-robin share; 0 (or negative) keeps the file out of that strategy, as in CLIProxyAPI.
+            Weight = Math.Clamp(Int(root, "weight") ?? 1, 0, PluginProxy.Host.Config.ConfigLoader.MaxWeight),
             ApiKey = NullIfBlank(String(root, "api_key")),
             BaseUrl = NullIfBlank(String(root, "base_url")),
             ExpiresAt = ExpiryOf(root),

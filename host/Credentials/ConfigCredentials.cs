@@ -13,17 +13,29 @@ internal static class ConfigCredentials
 {
     public const string OpenAICompatibilityType = "openai-compatibility";
 
-    public static List<CredentialRecord> Synthesize(ProxyConfig config)
+    public static List<CredentialRecord> Synthesize(ProxyConfig config) => SynthesizeCore(config, null);
+
+    /// <summary>The <c>request-scoped-errors</c> of the entries that have some, by the id of each credential they made.</summary>
+    public static Dictionary<string, List<RequestScopedErrorRule>> RequestScopedErrorsById(ProxyConfig config)
+    {
+        var rules = new Dictionary<string, List<RequestScopedErrorRule>>(StringComparer.Ordinal);
+        SynthesizeCore(config, rules);
+        return rules;
+    }
+
+    private static List<CredentialRecord> SynthesizeCore(ProxyConfig config, Dictionary<string, List<RequestScopedErrorRule>>? rules)
     {
         var result = new List<CredentialRecord>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        AddKeyed(result, ids, config.GeminiApiKey, "gemini", requireBaseUrl: false);
-        AddKeyed(result, ids, config.ClaudeApiKey, "claude", requireBaseUrl: false);
-        AddKeyed(result, ids, config.CodexApiKey, "codex", requireBaseUrl: true);
-        AddKeyed(result, ids, config.VertexApiKey, "vertex", requireBaseUrl: true);
+        AddKeyed(result, ids, config.GeminiApiKey, "gemini", requireBaseUrl: false, rules);
+        AddKeyed(result, ids, config.ClaudeApiKey, "claude", requireBaseUrl: false, rules);
+        AddKeyed(result, ids, config.CodexApiKey, "codex", requireBaseUrl: true, rules);
+        AddKeyed(result, ids, config.VertexApiKey, "vertex", requireBaseUrl: true, rules);
         foreach (var entry in config.OpenaiCompatibility)
         {
             if (string.IsNullOrWhiteSpace(entry.BaseUrl) || string.IsNullOrWhiteSpace(entry.Name)) continue;
+            // disabled: kept in the file, serves nothing (CLIProxyAPI's switch to park a provider without deleting it).
+            if (entry.Disabled) continue;
             var name = entry.Name.Trim();
             var provider = name.ToLowerInvariant();
             var kind = $"{OpenAICompatibilityType}:{provider}";
@@ -31,16 +43,31 @@ internal static class ConfigCredentials
             var models = Models(entry.Models);
             if (keys.Count == 0)
             {
-                Add(result, ids, Record(kind, [entry.BaseUrl], OpenAICompatibilityType, provider, name, null, entry.BaseUrl, null, entry.Priority, entry.Prefix, entry.Headers, models, []));
+                var id = Add(result, ids, Record(kind, [entry.BaseUrl], OpenAICompatibilityType, provider, name, null, entry.BaseUrl, null, entry.Priority, entry.Prefix, entry.Headers, models, [])
+                    with { DisableCooling = entry.DisableCooling, RequestRetry = NonNegative(entry.RequestRetry) });
+                Remember(rules, id, entry.RequestScopedErrors);
                 continue;
             }
             foreach (var key in keys)
-                Add(result, ids, Record(kind, [key.ApiKey!, entry.BaseUrl, key.ProxyUrl ?? ""], OpenAICompatibilityType, provider, name, key.ApiKey, entry.BaseUrl, key.ProxyUrl, entry.Priority, entry.Prefix, entry.Headers, models, []));
+            {
+                var id = Add(result, ids, Record(kind, [key.ApiKey!, entry.BaseUrl, key.ProxyUrl ?? ""], OpenAICompatibilityType, provider, name, key.ApiKey, entry.BaseUrl, key.ProxyUrl, entry.Priority, entry.Prefix, entry.Headers, models, [])
+                    with { Weight = key.Weight, DisableCooling = entry.DisableCooling, RequestRetry = NonNegative(entry.RequestRetry) });
+                Remember(rules, id, entry.RequestScopedErrors);
+            }
         }
         return result;
     }
 
-    private static void AddKeyed(List<CredentialRecord> result, HashSet<string> ids, List<ApiKeyEntry> entries, string type, bool requireBaseUrl)
+    // CLIProxyAPI: an omitted or negative per-entry request-retry inherits the global value.
+    private static int? NonNegative(int? value) => value is >= 0 ? value : null;
+
+    private static void Remember(Dictionary<string, List<RequestScopedErrorRule>>? rules, string id, List<RequestScopedErrorRule>? entryRules)
+    {
+        if (rules is not null && entryRules is { Count: > 0 }) rules[id] = entryRules;
+    }
+
+    private static void AddKeyed(List<CredentialRecord> result, HashSet<string> ids, List<ApiKeyEntry> entries, string type, bool requireBaseUrl,
+        Dictionary<string, List<RequestScopedErrorRule>>? rules)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in entries)
@@ -50,8 +77,10 @@ internal static class ConfigCredentials
             var key = entry.ApiKey.Trim();
             if (!seen.Add(key + "\0" + entry.BaseUrl)) continue;
             var record = Record($"{type}:apikey", [key, entry.BaseUrl ?? ""], type, type, $"{type}-apikey", key, entry.BaseUrl, entry.ProxyUrl,
-                entry.Priority, entry.Prefix, entry.Headers, Models(entry.Models), entry.ExcludedModels);
-            Add(result, ids, entry.Cloak is { } cloak ? record with { Metadata = CloakMetadata(cloak) } : record);
+                entry.Priority, entry.Prefix, entry.Headers, Models(entry.Models), entry.ExcludedModels)
+                with { Weight = entry.Weight, DisableCooling = entry.DisableCooling, RequestRetry = NonNegative(entry.RequestRetry) };
+            var id = Add(result, ids, entry.Cloak is { } cloak ? record with { Metadata = CloakMetadata(cloak) } : record);
+            Remember(rules, id, entry.RequestScopedErrors);
         }
     }
 
@@ -96,11 +125,12 @@ internal static class ConfigCredentials
             .ToList();
 
     // Ids repeat when the same key is listed twice with different settings; suffix them as CLIProxyAPI does.
-    private static void Add(List<CredentialRecord> result, HashSet<string> ids, CredentialRecord record)
+    private static string Add(List<CredentialRecord> result, HashSet<string> ids, CredentialRecord record)
     {
         var id = record.Id;
         for (var n = 1; !ids.Add(id); n++) id = $"{record.Id}-{n}";
         result.Add(id == record.Id ? record : record with { Id = id });
+        return id;
     }
 
     internal static string StableId(string kind, IEnumerable<string> parts)

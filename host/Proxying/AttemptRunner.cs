@@ -198,7 +198,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
             route.Credential.Headers,
             request.Endpoint.Operation != Operation.CountTokens && rules.AppliesTo(protocol, names) ? body => rules.Apply(body, protocol, names) : null,
             settings.Timeouts.FirstByte,
-            settings.Timeouts.StreamIdle);
+            settings.Timeouts.StreamIdle) { ClientHeaders = request.Http.Request.Headers, PassthroughTo = settings.PassthroughHeaders ? request.Http.Response : null };
         return new UpstreamCall
         {
             Credential = route.Credential,

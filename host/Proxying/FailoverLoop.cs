@@ -36,7 +36,8 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
     public async Task RunAsync(ProxyRequest request, PluginSet plugins, Candidates candidates)
     {
         var settings = request.Config.Config;
-        var selection = scheduler.Begin(candidates.ModelId, candidates.Routes, candidates.RegistryRevision, candidates.PinnedProvider);
+        var selection = scheduler.Begin(candidates.ModelId, candidates.Routes, candidates.RegistryRevision, candidates.PinnedProvider,
+            settings.Routing.SessionAffinity ? SessionKeys.From(request.Http.Request.Headers, request.Body.Span) : null);
         var retryBudget = candidates.Routes.Max(r => r.Credential.RequestRetry ?? settings.RequestRetry);
         var waitRounds = settings.MaxRetryInterval > 0 ? retryBudget : 0;
         var transientRetries = retryBudget;
@@ -88,6 +89,15 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
                 }
                 last = result;
                 var failure = result.Failure!;
+                // The operator's request-scoped-errors rules come before the built-in classification.
+                if (request.Config.ErrorRules.Match(route.Credential, failure) is { } action)
+                {
+                    if (action is ErrorAction.StopAndCooldown or ErrorAction.ContinueAndCooldown) Record(selection, route, result, force: true);
+                    else LogRuleMatched(route.Credential.Label, failure.StatusCode, action);
+                    if (action is ErrorAction.Continue or ErrorAction.ContinueAndCooldown) continue;
+                    await ErrorWriter.WriteUpstreamAsync(request.Http, request.Client, failure, result.FailureDialect, redactor);
+                    return;
+                }
                 if (failure.Kind == FailureKind.ClientError)
                 {
                     // Another account would fail alike.
@@ -135,12 +145,12 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
     }
 
     /// <summary>Records a failed attempt: cooldown by scope, and a token refresh after a 401.</summary>
-    private void Record(Selection selection, ModelRoute route, AttemptResult result)
+    private void Record(Selection selection, ModelRoute route, AttemptResult result, bool force = false)
     {
         var failure = result.Failure!;
         // A 401 for tokens that were already replaced (a refresh finished meanwhile) says nothing about the credential now.
         var stale = failure.Kind == FailureKind.AuthRevoked && !refresher.IsCurrent(route.Credential);
-        var cooldown = stale ? null : selection.Failed(route, failure);
+        var cooldown = stale ? null : selection.Failed(route, failure, force);
         LogAttemptFailed(route.Credential.Provider, route.Credential.Label, failure.StatusCode, failure.Kind, failure.Scope, cooldown?.Until);
         if (failure.Kind == FailureKind.AuthRevoked && !stale)
             _ = refresher.RefreshWithOutcomeAsync(route.Credential);
@@ -199,6 +209,9 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
 
     [LoggerMessage(LogLevel.Warning, "Upstream {Provider} via {Credential} failed with {Status} ({Kind}, {Scope} scope); cooling until {Until}; trying the next credential if any")]
     private partial void LogAttemptFailed(string provider, string credential, int status, FailureKind kind, FailureScope scope, DateTimeOffset? until);
+
+    [LoggerMessage(LogLevel.Warning, "Upstream failure {Status} via {Credential} matched a request-scoped-errors rule: {Action}, no cooldown")]
+    private partial void LogRuleMatched(string credential, int status, ErrorAction action);
 
     [LoggerMessage(LogLevel.Information, "Every credential for {Model} is cooling; retrying in {Seconds:0.#} s (max-retry-interval)")]
     private partial void LogWaiting(string model, double seconds);

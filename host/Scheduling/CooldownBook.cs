@@ -21,9 +21,23 @@ internal sealed class CooldownBook
 
     private readonly ConcurrentDictionary<(string Credential, string Model), Cooldown> _entries = new();
 
+    /// <summary>A credential's cooldowns changed (set or cleared); <c>save-cooldown-status</c> writes them out.</summary>
+    public event Action<string>? Changed;
+
     public Cooldown? Get(string credential, string model) => _entries.GetValueOrDefault((credential, model));
 
-    public void Set(string credential, string model, Cooldown cooldown) => _entries[(credential, model)] = cooldown;
+    public void Set(string credential, string model, Cooldown cooldown)
+    {
+        _entries[(credential, model)] = cooldown;
+        Changed?.Invoke(credential);
+    }
+
+    /// <summary>A credential's entries (model, cooldown), expired ones included until they are cleared.</summary>
+    public IReadOnlyList<(string Model, Cooldown Cooldown)> Of(string credential) =>
+        [.. _entries.Where(e => e.Key.Credential == credential).Select(e => (e.Key.Model, e.Value))];
+
+    /// <summary>Restores saved entries without announcing them (they are already on disk).</summary>
+    internal void Restore(string credential, string model, Cooldown cooldown) => _entries[(credential, model)] = cooldown;
 
     /// <summary>The later of the model's and the credential-wide cooldown, if either is still running.</summary>
     public DateTimeOffset? BlockedUntil(string credential, string model, DateTimeOffset now)
@@ -37,8 +51,9 @@ internal sealed class CooldownBook
     /// <summary>After a success: the model's state and any credential-wide state are cleared.</summary>
     public void Succeeded(string credential, string model)
     {
-        _entries.TryRemove((credential, model), out _);
-        _entries.TryRemove((credential, AnyModel), out _);
+        var removed = _entries.TryRemove((credential, model), out _);
+        removed |= _entries.TryRemove((credential, AnyModel), out _);
+        if (removed) Changed?.Invoke(credential);
     }
 
     /// <summary>Clears a credential's cooldowns (new tokens), or everything when <paramref name="credential"/> is null.</summary>
@@ -48,7 +63,10 @@ internal sealed class CooldownBook
         foreach (var key in _entries.Keys)
         {
             if ((credential is null || key.Credential == credential) && (model is null || key.Model == model) && _entries.TryRemove(key, out _))
+            {
                 removed++;
+                Changed?.Invoke(key.Credential);
+            }
         }
         return removed;
     }

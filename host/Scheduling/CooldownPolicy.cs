@@ -17,8 +17,30 @@ internal static class CooldownPolicy
     public static readonly TimeSpan NotFound = TimeSpan.FromHours(12);
     public static readonly TimeSpan Transient = TimeSpan.FromMinutes(1);
 
+    /// <summary><c>transient-error-cooldown-seconds</c>: 0 keeps the minute, -1 turns it off (null), else that many seconds.</summary>
+    public static TimeSpan? TransientFor(int seconds) => seconds switch
+    {
+        0 => Transient,
+        < 0 => null,
+        _ => TimeSpan.FromSeconds(seconds),
+    };
+
+    /// <summary>
+    /// A cooldown an operator's rule asked for (<c>stop-and-cooldown</c>, <c>continue-and-cooldown</c>): the built-in one
+    /// when the failure has one, else the transient cooldown (a minute when that is off) on the model.
+    /// </summary>
+    public static (Cooldown Cooldown, bool WholeCredential) Forced(UpstreamException failure, Cooldown? previous, bool disableCooling, TimeSpan maxBackoff, TimeSpan? transient, DateTimeOffset now) =>
+        For(failure, previous, disableCooling, maxBackoff, now, transient) is { } builtIn
+            ? builtIn
+            : (new Cooldown(now + (transient ?? Transient), failure.Kind, failure.StatusCode, 0), failure.Scope == FailureScope.Credential);
+
     /// <summary>The cooldown and its scope (a model, or <see cref="CooldownBook.AnyModel"/>), or null for none.</summary>
-    public static (Cooldown Cooldown, bool WholeCredential)? For(UpstreamException failure, Cooldown? previous, bool disableCooling, TimeSpan maxBackoff, DateTimeOffset now)
+    public static (Cooldown Cooldown, bool WholeCredential)? For(UpstreamException failure, Cooldown? previous, bool disableCooling, TimeSpan maxBackoff, DateTimeOffset now) =>
+        For(failure, previous, disableCooling, maxBackoff, now, Transient);
+
+    /// <param name="transient">How long transient failures cool (<see cref="TransientFor"/>); null: not at all.</param>
+    public static (Cooldown Cooldown, bool WholeCredential)? For(UpstreamException failure, Cooldown? previous, bool disableCooling, TimeSpan maxBackoff, DateTimeOffset now,
+        TimeSpan? transient)
     {
         if (failure.Scope == FailureScope.Request) return null;
         var whole = failure.Scope == FailureScope.Credential;
@@ -37,8 +59,8 @@ internal static class CooldownPolicy
                 return (new Cooldown(now + Forbidden, failure.Kind, failure.StatusCode, 0), whole);
             case FailureKind.ModelNotFound:
                 return (new Cooldown(now + NotFound, failure.Kind, failure.StatusCode, 0), whole);
-            case FailureKind.Transient when !disableCooling:
-                return (new Cooldown(now + Transient, failure.Kind, failure.StatusCode, 0), whole);
+            case FailureKind.Transient when !disableCooling && transient is { } t:
+                return (new Cooldown(now + t, failure.Kind, failure.StatusCode, 0), whole);
             default:
                 return null;
         }

@@ -21,6 +21,8 @@ internal sealed class ModelPool
     private readonly long[] _cursor;
     private readonly bool[] _cooling;
     private readonly bool[] _parked;
+    private readonly long[] _current; // smooth weighted round-robin state per candidate
+    private readonly Dictionary<string, int> _indexOf = new(StringComparer.Ordinal);
     private readonly CredentialHealth? _health;
     private readonly PriorityQueue<int, DateTimeOffset> _heap = new();
     private readonly Lock _gate = new();
@@ -34,6 +36,8 @@ internal sealed class ModelPool
         _bucketOf = new int[_routes.Length];
         _cooling = new bool[_routes.Length];
         _parked = new bool[_routes.Length];
+        _current = new long[_routes.Length];
+        for (var i = 0; i < _routes.Length; i++) _indexOf.TryAdd(_routes[i].Credential.Id, i);
         var buckets = new List<(int, int)>();
         for (var i = 0; i < _routes.Length; i++)
         {
@@ -64,7 +68,12 @@ internal sealed class ModelPool
             {
                 while (true)
                 {
-                    var candidate = strategy == RoutingStrategy.FillFirst ? First(b, _buckets[b].Start, tried) : NextFromCursor(b, tried);
+                    var candidate = strategy switch
+                    {
+                        RoutingStrategy.FillFirst => First(b, _buckets[b].Start, tried),
+                        RoutingStrategy.WeightedRoundRobin => Weighted(b, tried),
+                        _ => NextFromCursor(b, tried),
+                    };
                     if (candidate < 0) break;
                     // needs-login may have started after this pool was built.
                     if (NeedsLogin(candidate))
@@ -83,6 +92,33 @@ internal sealed class ModelPool
                 }
             }
             return -1;
+        }
+    }
+
+    /// <summary>
+    /// The candidate for credential <paramref name="credentialId"/> when it is usable now (in this pool, untried, not
+    /// cooling, not waiting for a login; under weighted round-robin, weight above 0), else -1. Priority does not matter:
+    /// a session's binding outranks it.
+    /// </summary>
+    public int PickBound(string credentialId, RoutingStrategy strategy, IReadOnlySet<int> tried, DateTimeOffset now)
+    {
+        if (!_indexOf.TryGetValue(credentialId, out var index) || tried.Contains(index)) return -1;
+        if (strategy == RoutingStrategy.WeightedRoundRobin && _routes[index].Credential.Weight <= 0) return -1;
+        lock (_gate)
+        {
+            ReleaseExpired(now);
+            if (!_available[_bucketOf[index]].Contains(index)) return -1;
+            if (NeedsLogin(index))
+            {
+                Park(index);
+                return -1;
+            }
+            if (_book.BlockedUntil(credentialId, _model, now) is { } until)
+            {
+                Cool(index, until);
+                return -1;
+            }
+            return index;
         }
     }
 
@@ -166,6 +202,26 @@ internal sealed class ModelPool
         foreach (var index in set.GetViewBetween(from, set.Max))
             if (!tried.Contains(index)) return index;
         return -1;
+    }
+
+    /// <summary>
+    /// Smooth weighted round-robin (nginx's): every usable candidate gains its weight, the richest is chosen and pays the
+    /// total back, so a 5:1 pair goes A A B A A A rather than in bursts. Weight 0 never gains and is never chosen.
+    /// </summary>
+    private int Weighted(int bucket, IReadOnlySet<int> tried)
+    {
+        long total = 0;
+        var best = -1;
+        foreach (var index in _available[bucket])
+        {
+            var weight = _routes[index].Credential.Weight;
+            if (weight <= 0 || tried.Contains(index)) continue;
+            _current[index] += weight;
+            total += weight;
+            if (best < 0 || _current[index] > _current[best]) best = index;
+        }
+        if (best >= 0) _current[best] -= total;
+        return best;
     }
 
     private int NextFromCursor(int bucket, IReadOnlySet<int> tried)

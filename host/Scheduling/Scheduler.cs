@@ -11,6 +11,8 @@ internal enum RoutingStrategy
 {
     RoundRobin,
     FillFirst,
+    /// <summary>Round-robin in proportion to <c>weight</c> (credential files and key entries; default 1, 0 = never).</summary>
+    WeightedRoundRobin,
 }
 
 /// <summary>
@@ -40,6 +42,7 @@ internal sealed class Scheduler
         _config = config;
         _clock = clock;
         Health = health;
+        Affinity = new SessionAffinity(clock);
         // Rare (a revoked token, a new login): fresh pools are simpler than patching every pool that holds the credential.
         if (health is not null) health.NeedsLoginChanged += () => Volatile.Write(ref _pools, new PoolSet(-1));
     }
@@ -51,14 +54,22 @@ internal sealed class Scheduler
 
     public TimeProvider Clock => _clock;
 
-    public static RoutingStrategy StrategyOf(ProxyConfig config) =>
-        config.Routing.Strategy?.Trim().ToLowerInvariant() is "fill-first" or "fillfirst" or "ff" ? RoutingStrategy.FillFirst : RoutingStrategy.RoundRobin;
+    /// <summary>The conversation bindings of <c>routing.session-affinity</c> (read-only use: <see cref="SessionAffinity.View"/>).</summary>
+    public SessionAffinity Affinity { get; }
+
+    public static RoutingStrategy StrategyOf(ProxyConfig config) => config.Routing.Strategy?.Trim().ToLowerInvariant() switch
+    {
+        "fill-first" or "fillfirst" or "ff" => RoutingStrategy.FillFirst,
+        "weighted-round-robin" or "weightedroundrobin" or "wrr" => RoutingStrategy.WeightedRoundRobin,
+        _ => RoutingStrategy.RoundRobin,
+    };
 
     /// <summary>
     /// Starts choosing for one request. <paramref name="model"/> is the registry's id for the routed model (cooldowns are
     /// kept under it); <paramref name="pinnedProvider"/> narrows the candidates, so it gets a pool of its own.
     /// </summary>
-    public Selection Begin(string model, ImmutableArray<ModelRoute> routes, long registryRevision, string? pinnedProvider = null)
+    /// <param name="session">The conversation (<see cref="SessionKeys"/>) when <c>routing.session-affinity</c> is on, else null.</param>
+    public Selection Begin(string model, ImmutableArray<ModelRoute> routes, long registryRevision, string? pinnedProvider = null, string? session = null)
     {
         var pools = Volatile.Read(ref _pools);
         if (pools.Revision != registryRevision)
@@ -68,7 +79,13 @@ internal sealed class Scheduler
         }
         var key = pinnedProvider is null ? model : $"{model}\u0001{pinnedProvider.ToLowerInvariant()}";
         var pool = pools.Pools.GetOrAdd(key, _ => new ModelPool(model, routes, Book, _clock.GetUtcNow(), Health));
-        return new Selection(this, pool, model, StrategyOf(_config.Config));
+        var config = _config.Config;
+        return new Selection(this, pool, model, StrategyOf(config))
+        {
+            Session = session,
+            AffinityTtl = config.Routing.AffinityTtl,
+            MaxPerRound = Math.Max(0, config.MaxRetryCredentials),
+        };
     }
 
     /// <summary>Clears cooldowns (all, or one credential's) and rebuilds the pools.</summary>
@@ -92,12 +109,18 @@ internal sealed class Scheduler
     private static string Fingerprint(PluginProxy.Abstractions.Credentials.CredentialRecord c) =>
         (c.Metadata.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "" : c.Metadata.GetRawText()) + "\0" + c.ApiKey;
 
-    internal (Cooldown Cooldown, bool WholeCredential)? Record(ModelRoute route, string model, UpstreamException failure)
+    /// <param name="force">An operator's rule asked for a cooldown (<see cref="CooldownPolicy.Forced"/>).</param>
+    internal (Cooldown Cooldown, bool WholeCredential)? Record(ModelRoute route, string model, UpstreamException failure, bool force = false)
     {
         var current = _config.Config;
         var disable = route.Credential.DisableCooling ?? current.DisableCooling;
         var maxBackoff = TimeSpan.FromSeconds(Math.Max(1, current.QuotaExceeded.MaxBackoffSeconds));
-        var decision = CooldownPolicy.For(failure, Book.Get(route.Credential.Id, model), disable, maxBackoff, _clock.GetUtcNow());
+        var transient = CooldownPolicy.TransientFor(current.TransientErrorCooldownSeconds);
+        var previous = Book.Get(route.Credential.Id, model);
+        var now = _clock.GetUtcNow();
+        var decision = force
+            ? CooldownPolicy.Forced(failure, previous, disable, maxBackoff, transient, now)
+            : CooldownPolicy.For(failure, previous, disable, maxBackoff, now, transient);
         if (decision is { } d) Book.Set(route.Credential.Id, d.WholeCredential ? CooldownBook.AnyModel : model, d.Cooldown);
         return decision;
     }
@@ -123,9 +146,28 @@ internal sealed class Selection
 
     public string Model { get; }
 
+    /// <summary>The conversation this request belongs to, when session affinity is on.</summary>
+    public string? Session { get; init; }
+
+    public TimeSpan AffinityTtl { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary><c>max-retry-credentials</c>: how many different credentials one round may try; 0 = all.</summary>
+    public int MaxPerRound { get; init; }
+
     public bool TryNext(out ModelRoute route)
     {
-        var index = _pool.Pick(_strategy, _tried, _scheduler.Clock.GetUtcNow());
+        var now = _scheduler.Clock.GetUtcNow();
+        var index = -1;
+        if (MaxPerRound > 0 && _tried.Count >= MaxPerRound)
+        {
+            route = null!;
+            return false;
+        }
+        // A round starts on the conversation's credential while it is usable; otherwise it fails over as usual and
+        // the success rebinds the conversation.
+        if (Session is not null && _tried.Count == 0 && _scheduler.Affinity.BoundTo(Model, Session, AffinityTtl) is { } bound)
+            index = _pool.PickBound(bound, _strategy, _tried, now);
+        if (index < 0) index = _pool.Pick(_strategy, _tried, now);
         if (index < 0)
         {
             route = null!;
@@ -140,12 +182,17 @@ internal sealed class Selection
     /// <summary>The candidates this request has tried, in order, once each (for <c>streaming.bootstrap-retries</c>).</summary>
     public IReadOnlyList<ModelRoute> Attempted => [.. _attempts.Select(a => a.Route).Distinct()];
 
-    public void Succeeded(ModelRoute route) => _scheduler.Book.Succeeded(route.Credential.Id, Model);
+    public void Succeeded(ModelRoute route)
+    {
+        _scheduler.Book.Succeeded(route.Credential.Id, Model);
+        if (Session is not null) _scheduler.Affinity.Bind(Model, Session, route.Credential.Id, AffinityTtl);
+    }
 
     /// <summary>Records a candidate's failure; returns the cooldown it got, if any.</summary>
-    public Cooldown? Failed(ModelRoute route, UpstreamException failure)
+    /// <param name="force">An operator's rule asked for a cooldown whatever the failure.</param>
+    public Cooldown? Failed(ModelRoute route, UpstreamException failure, bool force = false)
     {
-        var decision = _scheduler.Record(route, Model, failure);
+        var decision = _scheduler.Record(route, Model, failure, force);
         if (decision is { } d && _attempts.FindLast(a => ReferenceEquals(a.Route, route)) is { Route: not null } attempt)
             _pool.MarkCooling(attempt.Index, d.Cooldown.Until);
         return decision?.Cooldown;

@@ -60,7 +60,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         if (loaded.Path is null)
             startLog.LogWarning("No config file at {Path}; running on safe defaults (127.0.0.1:{Port}, no client keys). Copy config.example.yaml there to configure; it is picked up live.",
                 configPath, ProxyConfig.DefaultPort);
-        foreach (var key in loaded.UnknownKeys) startLog.LogWarning("Config: unknown key '{Key}' ignored", key);
+        foreach (var warning in loaded.Warnings) startLog.LogWarning("{ConfigWarning}", warning);
 
         var config = new ConfigStore(loaded);
         var plugins = new PluginRuntime(ResolvePluginsFolder(options.PluginsFolder, loaded), loaded.Config.Plugins.Include, loaded.Config.Plugins.Exclude,
@@ -92,6 +92,8 @@ internal sealed class ProxyServer : IAsyncDisposable
         await credentials.StartAsync();
         redactor.Update(config, credentials);
         scheduler.OnCredentialsChanged(credentials.Current);
+        var cooldownFiles = new CooldownFiles(scheduler.Book, credentials.AuthDir, () => config.Config.SaveCooldownStatus, clock, loggerFactory.CreateLogger<CooldownFiles>());
+        if (loaded.Config.SaveCooldownStatus) cooldownFiles.Load();
         registry.Rebuild(credentials, plugins, config);
         lifecycle.Start();
         var watcher = Directory.Exists(Path.GetDirectoryName(configPath))
@@ -110,7 +112,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         var services = builder.Services;
         services.AddSingleton(config).AddSingleton(plugins).AddSingleton(credentials).AddSingleton(registry).AddSingleton(redactor)
             .AddSingleton(scheduler).AddSingleton(httpClients).AddSingleton(health).AddSingleton(refresher).AddSingleton(lifecycle).AddSingleton(usage)
-            .AddSingleton(clock)
+            .AddSingleton(clock).AddSingleton(cooldownFiles)
             .AddSingleton<CredentialUpdate>(async (credential, edit, cancellationToken) => await credentials.UpdateAsync(credential, edit, cancellationToken))
             .AddSingleton(new PluginLogs(loggerFactory))
             .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>(), sp.GetRequiredService<PluginLogs>()))

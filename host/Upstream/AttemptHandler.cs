@@ -17,8 +17,10 @@ internal sealed class AttemptHandler(HttpMessageHandler pooled, AttemptConcerns 
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        foreach (var (name, value) in concerns.Headers)
+        foreach (var (name, configured) in concerns.Headers)
         {
+            // "$Name" copies the client's header of that name; without it the header is not sent.
+            if (PassthroughHeaders.ClientValue(configured, concerns.ClientHeaders) is not { } value) continue;
             request.Headers.Remove(name);
             if (!request.Headers.TryAddWithoutValidation(name, value) && request.Content is { } content)
             {
@@ -40,6 +42,7 @@ internal sealed class AttemptHandler(HttpMessageHandler pooled, AttemptConcerns 
         {
             throw Timeout($"The upstream did not answer within {concerns.FirstByteTimeout.TotalSeconds:0} s (timeouts.first-byte-seconds).", e);
         }
+        if (concerns.PassthroughTo is { } client && response.IsSuccessStatusCode) PassthroughHeaders.Copy(response, client);
         if (concerns.IdleTimeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
             response.Content = new IdleTimeoutContent(response.Content, concerns.IdleTimeout);
@@ -122,4 +125,11 @@ internal sealed record AttemptConcerns(
     IReadOnlyDictionary<string, string> Headers,
     Action<JsonObject>? EditBody,
     TimeSpan FirstByteTimeout,
-    TimeSpan IdleTimeout);
+    TimeSpan IdleTimeout)
+{
+    /// <summary>The client's request headers, for configured header values that start with <c>$</c>.</summary>
+    public Microsoft.AspNetCore.Http.IHeaderDictionary? ClientHeaders { get; init; }
+
+    /// <summary><c>passthrough-headers</c>: the client's response, which gets the upstream's filtered headers of a successful answer.</summary>
+    public Microsoft.AspNetCore.Http.HttpResponse? PassthroughTo { get; init; }
+}

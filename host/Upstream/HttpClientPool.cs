@@ -14,7 +14,7 @@ internal sealed class HttpClientPool : IDisposable
 
     /// <summary>The client for <paramref name="proxyUrl"/> (null or empty: direct).</summary>
     public HttpClient Get(string? proxyUrl) =>
-        _clients.GetOrAdd(proxyUrl?.Trim() ?? "", key => new Lazy<HttpClient>(() => new HttpClient(Handler(key), disposeHandler: false)
+        _clients.GetOrAdd(Choose(proxyUrl, null), key => new Lazy<HttpClient>(() => new HttpClient(Handler(key), disposeHandler: false)
         {
             // Streams can run for many minutes; cancellation comes from the client request and the attempt's timeouts.
             Timeout = Timeout.InfiniteTimeSpan,
@@ -27,8 +27,14 @@ internal sealed class HttpClientPool : IDisposable
     internal HttpClient ForAttempt(string? credentialProxy, string? globalProxy, AttemptConcerns concerns) =>
         new(new AttemptHandler(Handler(Choose(credentialProxy, globalProxy)), concerns), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
 
+    /// <summary>The key for a connection: "" (environment proxies apply), <see cref="Direct"/>, or a proxy URL.</summary>
     private static string Choose(string? credentialProxy, string? globalProxy) =>
-        (!string.IsNullOrWhiteSpace(credentialProxy) ? credentialProxy : globalProxy)?.Trim() ?? "";
+        (!string.IsNullOrWhiteSpace(credentialProxy) ? credentialProxy : globalProxy)?.Trim() is { } chosen
+            ? chosen.ToLowerInvariant() is Direct or "none" ? Direct : chosen
+            : "";
+
+    /// <summary><c>proxy-url: direct</c> (or <c>none</c>): no proxy at all, not even HTTP(S)_PROXY from the environment.</summary>
+    internal const string Direct = "direct";
 
     private HttpMessageHandler Handler(string proxyUrl) =>
         _handlers.GetOrAdd(proxyUrl, key => new Lazy<HttpMessageHandler>(() => Create(key))).Value;
@@ -37,6 +43,7 @@ internal sealed class HttpClientPool : IDisposable
 
     internal static SocketsHttpHandler Create(string proxyUrl)
     {
+        proxyUrl = Choose(proxyUrl, null);
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -45,9 +52,9 @@ internal sealed class HttpClientPool : IDisposable
             AutomaticDecompression = DecompressionMethods.All,
             EnableMultipleHttp2Connections = true,
             // Without an explicit proxy the environment's HTTP(S)_PROXY applies, as in CLIProxyAPI.
-            UseProxy = true,
+            UseProxy = proxyUrl != Direct,
         };
-        if (proxyUrl.Length > 0)
+        if (proxyUrl.Length > 0 && proxyUrl != Direct)
         {
             var uri = new Uri(proxyUrl);
             var proxy = new WebProxy(new UriBuilder(uri) { UserName = "", Password = "" }.Uri);

@@ -17,7 +17,8 @@ internal sealed record ClaudeAccount(string BaseUrl, string Token, bool IsOAuth,
             || token.Contains("sk-ant-oat", StringComparison.Ordinal);
         var onAnthropic = Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri)
             && uri.Host.Equals(new Uri(ClaudeCodeIdentity.DefaultBaseUrl).Host, StringComparison.OrdinalIgnoreCase);
-        return new ClaudeAccount(baseUrl, token, isOAuth, !isOAuth && onAnthropic, CloakSettings.From(credential));
+        // disable-claude-cloak-mode (routed here by the host): no cloaking unless the credential sets its own mode.
+        return new ClaudeAccount(baseUrl, token, isOAuth, !isOAuth && onAnthropic, CloakSettings.From(credential, settings.GetBool("disable-cloak-mode", false)));
     }
 }
 
@@ -38,20 +39,23 @@ internal sealed record CloakSettings(CloakMode Mode, bool Strict, IReadOnlyList<
 {
     public static readonly CloakSettings Default = new(CloakMode.Auto, false, []);
 
-    public static CloakSettings From(CredentialRecord credential)
+    /// <param name="disabledByDefault">Cloaking is off unless the credential names a mode (<c>disable-claude-cloak-mode</c>).</param>
+    public static CloakSettings From(CredentialRecord credential, bool disabledByDefault = false)
     {
+        var fallback = disabledByDefault ? CloakMode.Never : CloakMode.Auto;
         var meta = credential.Metadata;
-        if (meta.ValueKind != JsonValueKind.Object) return Default;
+        if (meta.ValueKind != JsonValueKind.Object) return Default with { Mode = fallback };
         if (meta.TryGetProperty("cloak", out var cloak) && cloak.ValueKind == JsonValueKind.Object)
-            return new CloakSettings(ParseMode(Text(cloak, "mode")), Bool(cloak, "strict-mode"), Words(cloak, "sensitive-words"));
-        return new CloakSettings(ParseMode(credential.GetString("cloak_mode")), Bool(meta, "cloak_strict_mode"), Words(meta, "cloak_sensitive_words"));
+            return new CloakSettings(ParseMode(Text(cloak, "mode"), fallback), Bool(cloak, "strict-mode"), Words(cloak, "sensitive-words"));
+        return new CloakSettings(ParseMode(credential.GetString("cloak_mode"), fallback), Bool(meta, "cloak_strict_mode"), Words(meta, "cloak_sensitive_words"));
     }
 
-    public static CloakMode ParseMode(string? text) => text?.Trim().ToLowerInvariant() switch
+    public static CloakMode ParseMode(string? text, CloakMode fallback = CloakMode.Auto) => text?.Trim().ToLowerInvariant() switch
     {
         "always" or "true" => CloakMode.Always,
         "never" or "false" or "off" => CloakMode.Never,
-        _ => CloakMode.Auto,
+        "auto" => CloakMode.Auto,
+        _ => fallback,
     };
 
     /// <summary>Whether to cloak a request from a client with this user agent.</summary>

@@ -29,6 +29,23 @@ internal static class ClaudeCodeIdentity
         new("X-Stainless-Timeout", "600"),
     ];
 
+    /// <summary>
+    /// Settings that replace a measured identity header (<c>claude-header-defaults</c> in a CLIProxyAPI config, which the
+    /// host copies into this plugin's settings; <c>user-agent</c> is read where the user agent is chosen).
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, string> SettingFor = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["X-Stainless-Package-Version"] = "package-version",
+        ["X-Stainless-Runtime-Version"] = "runtime-version",
+        ["X-Stainless-Os"] = "os",
+        ["X-Stainless-Arch"] = "arch",
+        ["X-Stainless-Timeout"] = "timeout",
+    };
+
+    /// <summary>The configured value of an identity header, or null to keep the measured one.</summary>
+    public static string? Configured(PluginProxy.Abstractions.Plugins.PluginSettings settings, string header) =>
+        SettingFor.TryGetValue(header, out var key) ? settings.GetString(key) : null;
+
     /// <summary>Betas when the client named none.</summary>
     public static readonly IReadOnlyList<string> DefaultBetas = ["claude-code-20250219", "interleaved-thinking-2025-05-14", "fine-grained-tool-streaming-2025-05-14"];
 

@@ -125,7 +125,7 @@ internal sealed class ClaudeExecutor : IExecutor
         var path = endpoint == ClaudeEndpoint.CountTokens ? "/v1/messages/count_tokens?beta=true" : "/v1/messages?beta=true";
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(account.BaseUrl + path));
         var headers = request.Headers;
-        foreach (var (name, value) in ClaudeCodeIdentity.Headers) headers.TryAddWithoutValidation(name, value);
+        foreach (var (name, value) in ClaudeCodeIdentity.Headers) headers.TryAddWithoutValidation(name, ClaudeCodeIdentity.Configured(call.Settings, name) ?? value);
         var userAgent = Client(call, "user-agent");
         headers.TryAddWithoutValidation("User-Agent",
             userAgent?.StartsWith(ClaudeCodeIdentity.ClaudeCodeUserAgentPrefix, StringComparison.OrdinalIgnoreCase) == true

@@ -34,7 +34,9 @@ internal static class CodexHeaders
         request.Headers.TryAddWithoutValidation("openai-beta", Client(client, "openai-beta") ?? DefaultBeta);
         // Only a Codex client's own user agent is passed on: other clients' identities mean nothing to this backend.
         var userAgent = Client(client, "user-agent");
-        request.Headers.TryAddWithoutValidation("user-agent", userAgent is not null && userAgent.StartsWith("codex", StringComparison.OrdinalIgnoreCase) ? userAgent : DefaultUserAgent);
+        // codex-header-defaults.user-agent (copied into these settings by the host) replaces the default for ChatGPT logins only.
+        var fallback = IsOAuth(credential) ? call.Settings.GetString("user-agent", DefaultUserAgent) : DefaultUserAgent;
+        request.Headers.TryAddWithoutValidation("user-agent", userAgent is not null && userAgent.StartsWith("codex", StringComparison.OrdinalIgnoreCase) ? userAgent : fallback);
         var originator = Client(client, "originator");
         if (IsOAuth(credential))
         {
