@@ -17,6 +17,7 @@ using PluginProxy.Host.Proxying;
 using PluginProxy.Host.Routing;
 using PluginProxy.Host.Scheduling;
 using PluginProxy.Host.Security;
+using PluginProxy.Host.Sockets;
 using PluginProxy.Host.Upstream;
 
 namespace PluginProxy.Host.Server;
@@ -113,6 +114,7 @@ internal sealed class ProxyServer : IAsyncDisposable
             .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>().IsAvailable, sp.GetRequiredService<PluginLogs>()))
             .AddSingleton<AttemptRunner>().AddSingleton<FailoverLoop>().AddSingleton<ProxyHandler>();
         services.AddPluginRoutes();
+        services.AddSocketEndpoints();
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogMiddleware>();
@@ -121,6 +123,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         ModelEndpoints.Map(app);
         InferenceEndpoints.Map(app);
         app.MapPluginRoutes(); // the routing plugins' aliases and forwarding routes, live with the plugin set
+        app.MapSocketEndpoints(); // the provider plugins' WebSocket paths (the AI Studio relay), live with the plugin set
         await app.StartAsync(cancellationToken);
         var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins, lifecycle]);
         startLog.LogInformation("PluginProxy listening on {Address}; plugins from {Folder}; credentials from {AuthDir}",
