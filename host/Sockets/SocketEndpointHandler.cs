@@ -125,11 +125,8 @@ internal sealed partial class SocketEndpointHandler(
     // Says why when the host ended it (ws-auth, plugin swap, stop); never waits long for a peer that does not answer.
     private static async Task CloseAsync(WebSocket socket, string? reason)
     {
-        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
-        {
-            socket.Abort();
-            return;
-        }
+        // Closed by the plugin already (CloseSent, Closed) or broken (Aborted): an abort now could drop a close frame still in flight.
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
         using var timeout = new CancellationTokenSource(CloseTimeout);
         try
         {

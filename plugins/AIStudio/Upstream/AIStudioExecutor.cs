@@ -44,19 +44,32 @@ internal sealed class AIStudioExecutor() : DialectHttpExecutor(Dialect.Gemini)
         return body;
     }
 
-    protected override bool EditsNativeBodies => true;
+    /// <summary>Gemini clients pass through, minus what the AI Studio session does not take (count tokens: also settings and tools).</summary>
+    public override Task<NativeResponse> SendNativeAsync(UpstreamCall call, NativeRequest request, CancellationToken cancellationToken)
+    {
+        if (Parse(request.Body) is { } json && (Strip(json) | (request.Operation == "countTokens" && StripForCount(json))))
+            request = new NativeRequest { Body = JsonText.SerializeToUtf8(json), Stream = request.Stream, Operation = request.Operation, Query = request.Query };
+        return base.SendNativeAsync(call, request, cancellationToken);
+    }
 
-    protected override bool PrepareNativeBody(UpstreamCall call, NativeRequest request, JsonObject body) => Strip(body);
+    private static JsonObject? Parse(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonNode.Parse(body.Span) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // the upstream answers it
+        }
+    }
 
     /// <summary>The upstream's own count: the request without generation settings, tools and safety settings; zero is a failure.</summary>
     public override async Task<long> CountTokensAsync(UpstreamCall call, ChatRequest request, CancellationToken cancellationToken)
     {
         var body = Codec.EncodeRequest(request, call.UpstreamModel);
         Strip(body);
-        body.Remove("generationConfig");
-        body.Remove("tools");
-        body.Remove("toolConfig");
-        body.Remove("safetySettings");
+        StripForCount(body);
         var content = new ByteArrayContent(JsonText.SerializeToUtf8(body));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var response = await SendAsync(call, UpstreamOperation.CountTokens, null, null, content, HttpCompletionOption.ResponseContentRead, cancellationToken)
@@ -66,6 +79,9 @@ internal sealed class AIStudioExecutor() : DialectHttpExecutor(Dialect.Gemini)
             ? n
             : throw new UpstreamException(FailureKind.Transient, 502, "the AI Studio relay answered countTokens without totalTokens");
     }
+
+    private static bool StripForCount(JsonObject body) =>
+        body.Remove("generationConfig") | body.Remove("tools") | body.Remove("toolConfig") | body.Remove("safetySettings");
 
     private static bool Strip(JsonObject body)
     {
