@@ -326,6 +326,24 @@ public sealed class AIStudioRelayTests
         Assert.Equal(12, (int)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["input_tokens"]!);
     }
 
+    [Fact]
+    public async Task Ws_auth_protects_v1_ws_and_turning_it_on_closes_key_less_relays_with_a_policy_violation()
+    {
+        const string Key = "relay-client-key";
+        await using var server = await StartAsync($"api-keys: [\"{Key}\"]");
+        await using var open = await ConnectAsync(server, "dddddddddddddddd"); // ws-auth is off by default
+        await using var keyed = await ConnectAsync(server, "eeeeeeeeeeeeeeee", bearer: Key);
+
+        await server.WriteConfigAsync($"api-keys: [\"{Key}\"]\nws-auth: true");
+
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, await open.WaitClosedAsync());
+        Assert.Contains("ws-auth", open.CloseDescription);
+        await TestServer.EventuallyAsync(() => Task.FromResult(RelayIds(server).SequenceEqual(["aistudio-eeeeeeeeeeeeeeee"])), "the key-less relay's account is withdrawn");
+        await Assert.ThrowsAsync<WebSocketException>(() => FakeRelay.ConnectAsync(server, "dddddddddddddddd"));
+        await using var back = await ConnectAsync(server, "dddddddddddddddd", bearer: Key);
+        Assert.Equal(2, RelayIds(server).Length);
+    }
+
     /// <summary>Whichever relay got the request (the scheduler's choice), with it.</summary>
     internal static async Task<(FakeRelay Relay, RelayRequest Request)> FirstRequestAsync(FakeRelay a, FakeRelay b)
     {
