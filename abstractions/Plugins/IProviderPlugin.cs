@@ -1,4 +1,5 @@
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Abstractions.Credentials;
 
 namespace PluginProxy.Abstractions.Plugins;
 
@@ -21,4 +22,14 @@ public interface IProviderPlugin : IPlugin
 
     /// <summary>Contract 2.2: WebSocket paths this plugin serves (the AI Studio relay's <c>/v1/ws</c>); most plugins have none.</summary>
     IReadOnlyList<SocketEndpoint> SocketEndpoints => [];
+
+    /// <summary>
+    /// Contract 2.2: the transport for one attempt with <paramref name="credential"/>, for accounts the host cannot reach
+    /// over TCP (a relay session). The host uses the handler as the innermost handler of that attempt's
+    /// <see cref="UpstreamCall.Http"/> instead of its pooled socket handler, so the host's per-attempt concerns (credential
+    /// headers, payload rules, timeouts) still apply; null (the default) means the pooled handler. The host never disposes
+    /// the handler. Failures before a response should be thrown as transient <see cref="Upstream.UpstreamException"/>s so
+    /// the host moves on to the next credential; a body that breaks off should throw from its stream.
+    /// </summary>
+    System.Net.Http.HttpMessageHandler? TransportFor(CredentialRecord credential) => null;
 }

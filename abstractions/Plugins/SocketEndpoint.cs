@@ -10,7 +10,18 @@ namespace PluginProxy.Abstractions.Plugins;
 /// <see cref="RunAsync"/> for the life of the connection; returning (or throwing) closes it.
 /// </summary>
 /// <param name="Pattern">ASP.NET route pattern, for example <c>/v1/ws</c>.</param>
-public sealed record SocketEndpoint(string Pattern, Func<SocketSession, CancellationToken, Task> RunAsync);
+public sealed record SocketEndpoint(string Pattern, Func<SocketSession, CancellationToken, Task> RunAsync)
+{
+    /// <summary>How often the host's WebSocket sends a ping (a browser answers with a pong by itself); zero or infinite: never.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long after a ping the pong may take before the host aborts the connection (a dead peer then fails the pending
+    /// <c>ReceiveAsync</c>); zero or infinite: no deadline. Pongs are only read while a receive is pending, so a session
+    /// with a deadline must keep one pending (read continuously).
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+}
 
 /// <summary>
 /// One accepted connection. The cancellation token given to <see cref="SocketEndpoint.RunAsync"/> fires when the server

@@ -13,6 +13,8 @@ public sealed class ProxyConfig
     public int Port { get; init; } = DefaultPort;
     public TlsConfig Tls { get; init; } = new();
     public List<string> ApiKeys { get; init; } = [];
+    /// <summary>Require a client key (from <c>api-keys</c>) on plugin WebSocket endpoints such as the AI Studio relay's <c>/v1/ws</c>.</summary>
+    public bool WsAuth { get; init; }
     public string AuthDir { get; init; } = "~/.cli-proxy-api";
     public bool Debug { get; init; }
     public bool LoggingToFile { get; init; }

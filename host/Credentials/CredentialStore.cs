@@ -26,12 +26,16 @@ internal sealed partial class CredentialStore : IDisposable
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _fileGates = new(StringComparer.Ordinal);
     private ImmutableDictionary<string, FileState> _files = ImmutableDictionary<string, FileState>.Empty.WithComparers(StringComparer.Ordinal);
     private ImmutableArray<CredentialRecord> _fromConfig = [];
+    // Runtime credentials (contract 2.2, relay sessions): memory only, each with the handle that may withdraw it.
+    private ImmutableDictionary<string, RuntimeEntry> _runtime = ImmutableDictionary<string, RuntimeEntry>.Empty.WithComparers(StringComparer.Ordinal);
     private CredentialSnapshot _snapshot = CredentialSnapshot.Empty;
     private DebouncedWatcher? _watcher;
     private string _authDir;
     private long _revision;
 
     private sealed record FileState(string Hash, CredentialRecord? Record);
+
+    private sealed record RuntimeEntry(CredentialRecord Record, object Owner);
 
     public CredentialStore(ConfigStore config, ILogger<CredentialStore> logger)
     {
@@ -276,9 +280,41 @@ internal sealed partial class CredentialStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes a runtime credential (never written to disk) on behalf of <paramref name="owner"/>; one with the same id
+    /// replaces the earlier one, whoever owned it. An id already used by a file or config credential is refused (false).
+    /// </summary>
+    internal bool AddRuntime(CredentialRecord record, object owner)
+    {
+        lock (_writeGate)
+        {
+            if (_fromConfig.Any(r => r.Id == record.Id) || _files.Values.Any(f => f.Record?.Id == record.Id)) return false;
+            _runtime = _runtime.SetItem(record.Id, new RuntimeEntry(record with { Source = CredentialSource.Runtime, FilePath = null }, owner));
+            PublishLocked();
+        }
+        LogRuntimeAdded(record.Id, record.Type);
+        return true;
+    }
+
+    /// <summary>Withdraws a runtime credential, unless a later <see cref="AddRuntime"/> by another owner replaced it.</summary>
+    internal bool RemoveRuntime(string id, object owner)
+    {
+        lock (_writeGate)
+        {
+            if (!_runtime.TryGetValue(id, out var entry) || !ReferenceEquals(entry.Owner, owner)) return false;
+            _runtime = _runtime.Remove(id);
+            PublishLocked();
+        }
+        LogRuntimeRemoved(id);
+        return true;
+    }
+
     private void PublishLocked()
     {
-        var records = _files.Values.Select(f => f.Record).OfType<CredentialRecord>().SelectMany(AuthFileParser.ExpandProjects).Concat(_fromConfig);
+        var stored = _files.Values.Select(f => f.Record).OfType<CredentialRecord>().SelectMany(AuthFileParser.ExpandProjects).Concat(_fromConfig).ToList();
+        // A file that appeared later with a runtime credential's id wins: ids must stay unique in the snapshot.
+        var taken = stored.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        var records = stored.Concat(_runtime.Values.Select(e => e.Record).Where(r => !taken.Contains(r.Id)));
         var snapshot = new CredentialSnapshot(records, ++_revision);
         Volatile.Write(ref _snapshot, snapshot);
         Changed?.Invoke(snapshot);
@@ -300,6 +336,12 @@ internal sealed partial class CredentialStore : IDisposable
 
     [LoggerMessage(LogLevel.Information, "Credential {Id} ({Type}) loaded")]
     private partial void LogFileLoaded(string id, string type);
+
+    [LoggerMessage(LogLevel.Information, "Runtime credential {Id} ({Type}) added")]
+    private partial void LogRuntimeAdded(string id, string type);
+
+    [LoggerMessage(LogLevel.Information, "Runtime credential {Id} withdrawn")]
+    private partial void LogRuntimeRemoved(string id);
 
     [LoggerMessage(LogLevel.Information, "Credential file {File} removed")]
     private partial void LogFileRemoved(string file);

@@ -108,7 +108,7 @@ internal sealed class ModelRegistry
         var excluded = credential.Source == CredentialSource.Config
             ? credential.ExcludedModels
             : LookupIgnoringCase(config.OauthExcludedModels, credential.Provider)?.Select(p => p.Trim().ToLowerInvariant()).ToList() ?? [];
-        var aliases = credential.Source == CredentialSource.File ? LookupIgnoringCase(config.OauthModelAlias, credential.Provider) : null;
+        var aliases = credential.Source != CredentialSource.Config ? LookupIgnoringCase(config.OauthModelAlias, credential.Provider) : null;
         foreach (var (clientId, upstream, info) in models)
         {
             if (excluded.Count > 0 && ModelPattern.MatchesAny(excluded, clientId.ToLowerInvariant())) continue;

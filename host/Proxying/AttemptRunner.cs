@@ -45,10 +45,10 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
             trace.Credential = route.Credential.Label;
             trace.CredentialId = route.Credential.Id;
         }
-        var call = CreateCall(request, route, provider);
         var started = new StartFlag();
         try
         {
+            var call = CreateCall(request, route, provider); // inside: TransportFor is plugin code
             if (request.Client.AllowsPassthrough && provider.NativeDialect == request.Client.Dialect && call.ReasoningSuffix is null)
                 return await PassthroughRelay.RelayAsync(request, provider, call, started, redactor, LogStreamFailed);
 
@@ -204,7 +204,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
             Credential = route.Credential,
             UpstreamModel = upstream.Base,
             ReasoningSuffix = upstream.Suffix ?? request.Routed.Suffix,
-            Http = httpClients.ForAttempt(route.Credential.ProxyUrl, settings.ProxyUrl, concerns),
+            Http = httpClients.ForAttempt(route.Credential.ProxyUrl, settings.ProxyUrl, concerns, provider.TransportFor(route.Credential)),
             Log = pluginLogs.For(provider.Id),
             Clock = clock,
             ClientHeaders = headers,

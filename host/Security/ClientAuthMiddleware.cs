@@ -23,7 +23,9 @@ internal sealed class ClientAuthMiddleware(RequestDelegate next, ConfigStore con
         var path = http.Request.Path.Value ?? "";
         // Plugin routes carry their policy as endpoint metadata (routing runs before this middleware).
         var policy = http.GetEndpoint()?.Metadata.GetMetadata<ClientKeyMetadata>();
-        var required = ProtectedPrefixes.Any(p => path.StartsWith(p, StringComparison.OrdinalIgnoreCase)) || policy?.Required == true;
+        var required = policy?.FollowsWsAuth == true
+            ? config.Config.WsAuth // plugin WebSockets (/v1/ws) follow ws-auth, not the /v1 rule, as in CLIProxyAPI
+            : ProtectedPrefixes.Any(p => path.StartsWith(p, StringComparison.OrdinalIgnoreCase)) || policy?.Required == true;
         var keys = config.Config.ApiKeys;
         if (!required)
         {

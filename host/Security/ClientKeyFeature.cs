@@ -17,4 +17,8 @@ internal sealed record ClientKeyMetadata(bool Required)
 {
     public static readonly ClientKeyMetadata Enforced = new(true);
     public static readonly ClientKeyMetadata Identify = new(false);
+    /// <summary>Plugin WebSocket endpoints (<c>/v1/ws</c>): enforced while <c>ws-auth</c> is on, identify-only otherwise, whatever the path.</summary>
+    public static readonly ClientKeyMetadata WebSocket = new(false) { FollowsWsAuth = true };
+
+    public bool FollowsWsAuth { get; init; }
 }

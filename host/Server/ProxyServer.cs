@@ -17,6 +17,7 @@ using PluginProxy.Host.Proxying;
 using PluginProxy.Host.Routing;
 using PluginProxy.Host.Scheduling;
 using PluginProxy.Host.Security;
+using PluginProxy.Host.Sockets;
 using PluginProxy.Host.Upstream;
 using PluginProxy.Host.UsageStatistics;
 
@@ -118,6 +119,7 @@ internal sealed class ProxyServer : IAsyncDisposable
             .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>(), sp.GetRequiredService<PluginLogs>()))
             .AddSingleton<AttemptRunner>().AddSingleton<FailoverLoop>().AddSingleton<ProxyHandler>();
         services.AddPluginRoutes();
+        services.AddSocketEndpoints();
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogMiddleware>();
@@ -126,6 +128,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         ModelEndpoints.Map(app);
         InferenceEndpoints.Map(app);
         app.MapPluginRoutes(); // the routing plugins' aliases and forwarding routes, live with the plugin set
+        app.MapSocketEndpoints(); // the provider plugins' WebSocket paths (the AI Studio relay), live with the plugin set
         await app.StartAsync(cancellationToken);
         var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins, lifecycle, usage]);
         startLog.LogInformation("PluginProxy listening on {Address}; plugins from {Folder}; credentials from {AuthDir}",

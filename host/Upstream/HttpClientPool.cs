@@ -23,9 +23,12 @@ internal sealed class HttpClientPool : IDisposable
     /// <summary>The proxy to use: the credential's own, else the global one.</summary>
     public HttpClient For(string? credentialProxy, string? globalProxy) => Get(Choose(credentialProxy, globalProxy));
 
-    /// <summary>A client for one upstream attempt: the pooled handler of the proxy setting, wrapped in the host's concerns.</summary>
-    internal HttpClient ForAttempt(string? credentialProxy, string? globalProxy, AttemptConcerns concerns) =>
-        new(new AttemptHandler(Handler(Choose(credentialProxy, globalProxy)), concerns), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+    /// <summary>
+    /// A client for one upstream attempt: the pooled handler of the proxy setting (or the plugin's own
+    /// <paramref name="transport"/>, <c>IProviderPlugin.TransportFor</c>), wrapped in the host's concerns. Neither is disposed.
+    /// </summary>
+    internal HttpClient ForAttempt(string? credentialProxy, string? globalProxy, AttemptConcerns concerns, HttpMessageHandler? transport = null) =>
+        new(new AttemptHandler(transport ?? Handler(Choose(credentialProxy, globalProxy)), concerns), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
 
     /// <summary>The key for a connection: "" (environment proxies apply), <see cref="Direct"/>, or a proxy URL.</summary>
     private static string Choose(string? credentialProxy, string? globalProxy) =>
