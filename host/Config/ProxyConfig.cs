@@ -13,8 +13,12 @@ public sealed class ProxyConfig
     public int Port { get; init; } = DefaultPort;
     public TlsConfig Tls { get; init; } = new();
     public List<string> ApiKeys { get; init; } = [];
-    /// <summary>Require a client key (from <c>api-keys</c>) on plugin WebSocket endpoints such as the AI Studio relay's <c>/v1/ws</c>.</summary>
-    public bool WsAuth { get; init; }
+    /// <summary>
+    /// Require a client key (from <c>api-keys</c>) on plugin WebSocket endpoints such as the AI Studio relay's <c>/v1/ws</c>.
+    /// Default true, as in today's CLIProxyAPI: a relay receives the prompts routed to it, so an open socket is an open
+    /// door. With no <c>api-keys</c> (loopback only) nothing is required either way.
+    /// </summary>
+    public bool WsAuth { get; init; } = true;
     public string AuthDir { get; init; } = "~/.cli-proxy-api";
     public bool Debug { get; init; }
     public bool LoggingToFile { get; init; }

@@ -327,11 +327,20 @@ public sealed class AIStudioRelayTests
     }
 
     [Fact]
+    public async Task Ws_auth_is_on_by_default()
+    {
+        await using var server = await StartAsync("api-keys: [\"relay-client-key\"]");
+        await Assert.ThrowsAsync<WebSocketException>(() => FakeRelay.ConnectAsync(server, "ffffffffffffffff"));
+        await using var keyed = await ConnectAsync(server, "ffffffffffffffff", bearer: "relay-client-key");
+        Assert.Equal(["aistudio-ffffffffffffffff"], RelayIds(server));
+    }
+
+    [Fact]
     public async Task Ws_auth_protects_v1_ws_and_turning_it_on_closes_key_less_relays_with_a_policy_violation()
     {
         const string Key = "relay-client-key";
-        await using var server = await StartAsync($"api-keys: [\"{Key}\"]");
-        await using var open = await ConnectAsync(server, "dddddddddddddddd"); // ws-auth is off by default
+        await using var server = await StartAsync($"api-keys: [\"{Key}\"]\nws-auth: false");
+        await using var open = await ConnectAsync(server, "dddddddddddddddd");
         await using var keyed = await ConnectAsync(server, "eeeeeeeeeeeeeeee", bearer: Key);
 
         await server.WriteConfigAsync($"api-keys: [\"{Key}\"]\nws-auth: true");
