@@ -48,9 +48,9 @@ internal sealed class BatchedConsoleSink : ILogEventSink, IDisposable
                     _output.WriteLine($"[{DateTime.Now:yyyy-MM-dd HH:mm:ss}] [WRN] {dropped} log events were dropped: the console could not keep up.");
                 _output.Flush();
             }
-            catch (IOException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // stdout went away (a closed pipe): nothing else to do with the log.
+                // stdout went away (a closed pipe) or an event would not render: the writer keeps serving later events.
             }
         }
     }
@@ -58,13 +58,14 @@ internal sealed class BatchedConsoleSink : ILogEventSink, IDisposable
     public void Dispose()
     {
         _queue.Writer.TryComplete();
-        _writer.Wait(TimeSpan.FromSeconds(5));
         try
         {
-            _output.Flush();
+            _writer.Wait(TimeSpan.FromSeconds(5));
+            _output.Dispose();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or AggregateException or ObjectDisposedException)
         {
+            // Shutting down: a console that cannot take the last lines is not worth an exception.
         }
     }
 }
