@@ -35,6 +35,7 @@ internal sealed class AnthropicStreamEncoder(ChatRequest request) : IStreamEncod
     private int _nextIndex;
     private BlockKind _open;
     private int _openToolIndex = -1;
+    private readonly PluginProxy.Formats.Sse.SseJsonWriter _frames = new();
     private bool _thinkingSigned;
     private bool _sawToolCall;
     private FinishReason? _finish;
@@ -64,19 +65,19 @@ internal sealed class AnthropicStreamEncoder(ChatRequest request) : IStreamEncod
             case TextDelta { Choice: 0 } text when text.Text.Length > 0:
                 EnsureStarted(output);
                 Open(BlockKind.Text, output);
-                WriteDelta(output, new JsonObject { ["type"] = "text_delta", ["text"] = text.Text });
+                WriteDelta(output, "text_delta"u8, "text"u8, text.Text);
                 return;
             case ReasoningDelta { Choice: 0 } reasoning when reasoning.Text.Length > 0:
                 EnsureStarted(output);
                 if (_thinkingSigned) Close(output); // a signature ends its block; more thinking is a new block
                 Open(BlockKind.Thinking, output);
-                WriteDelta(output, new JsonObject { ["type"] = "thinking_delta", ["thinking"] = reasoning.Text });
+                WriteDelta(output, "thinking_delta"u8, "thinking"u8, reasoning.Text);
                 return;
             case ReasoningSignature { Choice: 0, Dialect: Dialect.Anthropic } signature:
                 EnsureStarted(output);
                 if (_thinkingSigned) Close(output);
                 Open(BlockKind.Thinking, output); // a signature-only thinking block (omitted thinking text) opens here
-                WriteDelta(output, new JsonObject { ["type"] = "signature_delta", ["signature"] = signature.Signature });
+                WriteDelta(output, "signature_delta"u8, "signature"u8, signature.Signature);
                 _thinkingSigned = true;
                 return;
             case RedactedReasoning { Choice: 0 } redacted:
@@ -100,7 +101,7 @@ internal sealed class AnthropicStreamEncoder(ChatRequest request) : IStreamEncod
             case ToolCallArgumentsDelta { Choice: 0 } arguments when arguments.Fragment.Length > 0:
                 // Blocks cannot interleave: fragments of a call whose block was already closed are lost.
                 if (_open == BlockKind.ToolUse && _openToolIndex == arguments.Index)
-                    WriteDelta(output, new JsonObject { ["type"] = "input_json_delta", ["partial_json"] = arguments.Fragment });
+                    WriteDelta(output, "input_json_delta"u8, "partial_json"u8, arguments.Fragment);
                 return;
             case ImageDelta { Choice: 0 } image:
                 EnsureStarted(output);
@@ -175,7 +176,7 @@ internal sealed class AnthropicStreamEncoder(ChatRequest request) : IStreamEncod
     private void Close(IBufferWriter<byte> output)
     {
         if (_open == BlockKind.None) return;
-        SseWriter.Write(output, "content_block_stop", new JsonObject { ["type"] = "content_block_stop", ["index"] = _nextIndex });
+        WriteBlockStop(output);
         _nextIndex++;
         _open = BlockKind.None;
         _openToolIndex = -1;
@@ -187,7 +188,7 @@ internal sealed class AnthropicStreamEncoder(ChatRequest request) : IStreamEncod
     {
         Close(output);
         WriteBlockStart(output, block);
-        SseWriter.Write(output, "content_block_stop", new JsonObject { ["type"] = "content_block_stop", ["index"] = _nextIndex });
+        WriteBlockStop(output);
         _nextIndex++;
     }
 
@@ -199,13 +200,30 @@ internal sealed class AnthropicStreamEncoder(ChatRequest request) : IStreamEncod
             ["content_block"] = block,
         });
 
-    private void WriteDelta(IBufferWriter<byte> output, JsonObject delta) =>
-        SseWriter.Write(output, "content_block_delta", new JsonObject
-        {
-            ["type"] = "content_block_delta",
-            ["index"] = _nextIndex,
-            ["delta"] = delta,
-        });
+    /// <summary>The per-token frame, written straight: <c>{"type":"content_block_delta","index":n,"delta":{"type":…,field:value}}</c>.</summary>
+    private void WriteDelta(IBufferWriter<byte> output, ReadOnlySpan<byte> type, ReadOnlySpan<byte> field, string value)
+    {
+        var json = _frames.Begin(output, "content_block_delta"u8);
+        json.WriteStartObject();
+        json.WriteString("type"u8, "content_block_delta"u8);
+        json.WriteNumber("index"u8, _nextIndex);
+        json.WriteStartObject("delta"u8);
+        json.WriteString("type"u8, type);
+        json.WriteString(field, value);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        _frames.End(output);
+    }
+
+    private void WriteBlockStop(IBufferWriter<byte> output)
+    {
+        var json = _frames.Begin(output, "content_block_stop"u8);
+        json.WriteStartObject();
+        json.WriteString("type"u8, "content_block_stop"u8);
+        json.WriteNumber("index"u8, _nextIndex);
+        json.WriteEndObject();
+        _frames.End(output);
+    }
 
     private void WriteMessageDelta(IBufferWriter<byte> output)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
@@ -17,6 +18,7 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
 {
     private readonly bool _showThoughts = request.Reasoning?.IncludeThoughts != false;
     private readonly SortedDictionary<int, ChoiceState> _choices = [];
+    private readonly SseJsonWriter _frames = new();
     private string? _id;
     private string _model = request.Model;
     private Usage? _usage;
@@ -52,10 +54,10 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
                 if (!string.IsNullOrEmpty(started.Model)) _model = started.Model;
                 break;
             case TextDelta text:
-                WriteContent(text.Choice, new JsonObject { ["text"] = text.Text }, output);
+                WriteText(text.Choice, text.Text, thought: false, output);
                 break;
             case ReasoningDelta reasoning when _showThoughts:
-                WriteContent(reasoning.Choice, new JsonObject { ["text"] = reasoning.Text, ["thought"] = true }, output);
+                WriteText(reasoning.Choice, reasoning.Text, thought: true, output);
                 break;
             case ReasoningSignature { Dialect: Dialect.Gemini } signature:
                 WriteContent(signature.Choice, new JsonObject { ["text"] = "", ["thought"] = true, ["thoughtSignature"] = signature.Signature }, output);
@@ -96,6 +98,44 @@ internal sealed class GeminiStreamEncoder(ChatRequest request, StreamFraming fra
     {
         FlushCall(choice, State(choice), output);
         WriteChunk(new JsonArray(Candidate(choice, part)), output);
+    }
+
+    /// <summary>
+    /// The per-token chunk, written straight (same bytes as <see cref="WriteContent"/> with a text part):
+    /// <c>{"candidates":[{"content":{"role":"model","parts":[{"text":…[,"thought":true]}]},"index":n}],"modelVersion":…,"responseId":…}</c>.
+    /// </summary>
+    private void WriteText(int choice, string text, bool thought, IBufferWriter<byte> output)
+    {
+        FlushCall(choice, State(choice), output);
+        _id ??= GeminiMapping.NewResponseId();
+        Utf8JsonWriter json;
+        if (framing == StreamFraming.Sse) json = _frames.Begin(output, default);
+        else
+        {
+            output.Write(_wroteChunk ? ",\r\n"u8 : "["u8);
+            json = _frames.Writer(output);
+        }
+        json.WriteStartObject();
+        json.WriteStartArray("candidates"u8);
+        json.WriteStartObject();
+        json.WriteStartObject("content"u8);
+        json.WriteString("role"u8, "model"u8);
+        json.WriteStartArray("parts"u8);
+        json.WriteStartObject();
+        json.WriteString("text"u8, text);
+        if (thought) json.WriteBoolean("thought"u8, true);
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteNumber("index"u8, choice);
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteString("modelVersion"u8, _model);
+        json.WriteString("responseId"u8, _id);
+        json.WriteEndObject();
+        if (framing == StreamFraming.Sse) _frames.End(output);
+        else json.Flush();
+        _wroteChunk = true;
     }
 
     /// <summary>A held-back call is complete once something else arrives for its choice.</summary>

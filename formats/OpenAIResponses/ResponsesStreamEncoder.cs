@@ -16,6 +16,7 @@ namespace PluginProxy.Formats.OpenAIResponses;
 internal sealed class ResponsesStreamEncoder(ChatRequest request) : IStreamEncoder
 {
     private readonly JsonArray finishedItems = [];
+    private readonly SseJsonWriter frames = new();
     private JsonObject? response;
     private string idBase = "";
     private int sequence;
@@ -130,8 +131,19 @@ internal sealed class ResponsesStreamEncoder(ChatRequest request) : IStreamEncod
     private void WriteTextDelta(OpenItem item, string text, IBufferWriter<byte> output)
     {
         item.Content.Append(text);
-        Write(output, Event("response.output_text.delta", ("item_id", item.Id), ("output_index", item.OutputIndex),
-            ("content_index", 0), ("delta", text), ("logprobs", new JsonArray())));
+        // The per-token event, written straight (same bytes as Event(...) would give).
+        var json = frames.Begin(output, "response.output_text.delta"u8);
+        json.WriteStartObject();
+        json.WriteString("type"u8, "response.output_text.delta"u8);
+        json.WriteNumber("sequence_number"u8, sequence++);
+        json.WriteString("item_id"u8, item.Id);
+        json.WriteNumber("output_index"u8, item.OutputIndex);
+        json.WriteNumber("content_index"u8, 0);
+        json.WriteString("delta"u8, text);
+        json.WriteStartArray("logprobs"u8);
+        json.WriteEndArray();
+        json.WriteEndObject();
+        frames.End(output);
     }
 
     private void OpenReasoning(IBufferWriter<byte> output)
@@ -166,8 +178,15 @@ internal sealed class ResponsesStreamEncoder(ChatRequest request) : IStreamEncod
     private void WriteArgumentsDelta(OpenItem item, string fragment, IBufferWriter<byte> output)
     {
         item.Content.Append(fragment);
-        Write(output, Event("response.function_call_arguments.delta", ("item_id", item.Id), ("output_index", item.OutputIndex),
-            ("delta", fragment)));
+        var json = frames.Begin(output, "response.function_call_arguments.delta"u8);
+        json.WriteStartObject();
+        json.WriteString("type"u8, "response.function_call_arguments.delta"u8);
+        json.WriteNumber("sequence_number"u8, sequence++);
+        json.WriteString("item_id"u8, item.Id);
+        json.WriteNumber("output_index"u8, item.OutputIndex);
+        json.WriteString("delta"u8, fragment);
+        json.WriteEndObject();
+        frames.End(output);
     }
 
     /// <summary>An item that arrives complete (image, native item): added and done back to back.</summary>

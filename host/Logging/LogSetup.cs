@@ -1,6 +1,7 @@
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
+using Serilog.Formatting.Display;
 using PluginProxy.Host.Config;
 using PluginProxy.Host.Security;
 
@@ -45,13 +46,18 @@ internal sealed class LogSetup : IDisposable
         var wanted = (config.Config.LoggingToFile, LogDirectory(config));
         if (_applied == wanted) return;
         _applied = wanted;
-        var outputs = new LoggerConfiguration()
-            .MinimumLevel.Verbose()
-            .WriteTo.Console(outputTemplate: Template, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        // Console and file are written off the request path: the access log is one line per request and must not cost
+        // a synchronous write each. A terminal keeps Serilog's colored console (on its own thread); redirected output
+        // (services, containers, benchmarks) gets the batched writer.
+        var outputs = new LoggerConfiguration().MinimumLevel.Verbose();
+        if (Console.IsOutputRedirected)
+            outputs.WriteTo.Sink(new BatchedConsoleSink(new MessageTemplateTextFormatter(Template, System.Globalization.CultureInfo.InvariantCulture)));
+        else
+            outputs.WriteTo.Async(a => a.Console(outputTemplate: Template, formatProvider: System.Globalization.CultureInfo.InvariantCulture));
         if (wanted.LoggingToFile)
-            outputs.WriteTo.File(Path.Combine(wanted.Item2, "main.log"), outputTemplate: Template, rollingInterval: RollingInterval.Day,
+            outputs.WriteTo.Async(a => a.File(Path.Combine(wanted.Item2, "main.log"), outputTemplate: Template, rollingInterval: RollingInterval.Day,
                 fileSizeLimitBytes: 10 * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 10, shared: true,
-                flushToDiskInterval: TimeSpan.FromSeconds(1), formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+                flushToDiskInterval: TimeSpan.FromSeconds(1), formatProvider: System.Globalization.CultureInfo.InvariantCulture));
         if (_extraSink is not null) outputs.WriteTo.Sink(_extraSink);
         _redacting.SetOutputs(outputs.CreateLogger());
     }

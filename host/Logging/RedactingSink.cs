@@ -25,14 +25,23 @@ internal sealed class RedactingSink(SecretRedactor redactor) : ILogEventSink, ID
         if (redactor.Contains(template.Text)) template = Parser.Parse(redactor.Redact(template.Text));
         var exception = e.Exception is { } ex && redactor.Contains(ex.ToString()) ? new RedactedException(redactor.Redact(ex.ToString())) : e.Exception;
         var changed = !ReferenceEquals(template, e.MessageTemplate) || !ReferenceEquals(exception, e.Exception);
-        var properties = new List<LogEventProperty>(e.Properties.Count);
+        // The common case (nothing secret) allocates nothing: the list is built only once a value changed.
+        List<LogEventProperty>? properties = null;
+        var index = 0;
         foreach (var (name, value) in e.Properties)
         {
             var redacted = Redact(value);
-            changed |= !ReferenceEquals(redacted, value);
-            properties.Add(new LogEventProperty(name, redacted));
+            if (properties is null && !ReferenceEquals(redacted, value))
+            {
+                properties = new List<LogEventProperty>(e.Properties.Count);
+                foreach (var (earlierName, earlier) in e.Properties.Take(index)) properties.Add(new LogEventProperty(earlierName, earlier));
+            }
+            properties?.Add(new LogEventProperty(name, redacted));
+            index++;
         }
-        return changed ? new LogEvent(e.Timestamp, e.Level, exception, template, properties, e.TraceId ?? default, e.SpanId ?? default) : e;
+        if (!changed && properties is null) return e;
+        properties ??= [.. e.Properties.Select(p => new LogEventProperty(p.Key, p.Value))];
+        return new LogEvent(e.Timestamp, e.Level, exception, template, properties, e.TraceId ?? default, e.SpanId ?? default);
     }
 
     private LogEventPropertyValue Redact(LogEventPropertyValue value) => value switch

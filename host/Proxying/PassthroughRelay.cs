@@ -1,3 +1,4 @@
+using System.Buffers;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Plugins;
 using PluginProxy.Abstractions.Upstream;
@@ -20,22 +21,27 @@ internal static class PassthroughRelay
     public static async Task<AttemptResult> RelayAsync(ProxyRequest request, IProviderPlugin provider, UpstreamCall call, StartFlag started,
         SecretRedactor redactor, Action<string, string, int> logStreamFailed)
     {
+        var http = request.Http;
+        // The rewritten body lives in a pooled array until the response completes (the executor may still be sending it
+        // when an early answer arrives); an unchanged body is the reader's own pooled buffer.
+        var body = ModelRewriter.Rewrite(request.Body, call.UpstreamModel, out var rented, ArrayPool<byte>.Shared);
+        if (rented is not null) http.Response.RegisterForDispose(new PooledArray(rented));
         var native = new NativeRequest
         {
-            Body = ModelRewriter.Rewrite(request.Body, call.UpstreamModel),
+            Body = body,
             Stream = request.Stream,
             Operation = request.Endpoint.NativeOperation,
             Query = request.Endpoint.Framing == Formats.StreamFraming.Sse && request.Stream && request.Client.Dialect == Dialect.Gemini ? "alt=sse" : null,
         };
         var upstream = await provider.Executor.SendNativeAsync(call, native, request.Aborted);
-        var http = request.Http;
         var cancellation = request.Aborted;
         await using (upstream)
         {
             var sse = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
             var usage = new PassthroughUsage(request.Client.Codec, sse);
             var body = PassthroughModelName.Wrap(upstream.Body, request.ResponseModel, upstream.StatusCode, sse);
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+            var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            var output = http.Response.BodyWriter;
             try
             {
                 var endsWithBlankLine = true;
@@ -73,8 +79,8 @@ internal static class PassthroughRelay
                     usage.Observe(buffer.AsSpan(0, read));
                     try
                     {
-                        await http.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellation);
-                        await http.Response.Body.FlushAsync(cancellation);
+                        // Written and flushed in one call: each chunk reaches the client as it arrived.
+                        if ((await output.WriteAsync(buffer.AsMemory(0, read), cancellation)).IsCanceled) return AttemptResult.ClientGone;
                     }
                     catch (Exception e) when (e is IOException or OperationCanceledException)
                     {
@@ -86,7 +92,7 @@ internal static class PassthroughRelay
             }
             finally
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                ArrayPool<byte>.Shared.Return(buffer);
                 usage.Complete();
                 if (usage.Usage is { } observed && http.Features.Get<RequestTrace>() is { } trace) trace.Usage = observed;
             }
@@ -112,7 +118,7 @@ internal static class PassthroughRelay
         var http = request.Http;
         try
         {
-            if (!endsWithBlankLine) await http.Response.Body.WriteAsync("\n\n"u8.ToArray(), CancellationToken.None);
+            if (!endsWithBlankLine) http.Response.BodyWriter.Write("\n\n"u8);
             var encoder = request.Client.CreateStreamEncoder(new ChatRequest { Model = request.ClientModel, Stream = true }, request.Endpoint.Framing);
             var message = failure.Kind == FailureKind.Transient && failure.StatusCode == 502
                 ? "The upstream connection failed mid-stream; the answer is incomplete."
@@ -124,5 +130,10 @@ internal static class PassthroughRelay
         {
             // The client left too; nothing more to tell it.
         }
+    }
+
+    private sealed class PooledArray(byte[] array) : IDisposable
+    {
+        public void Dispose() => ArrayPool<byte>.Shared.Return(array);
     }
 }

@@ -77,7 +77,7 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
 
     private void Line(ReadOnlySpan<byte> line)
     {
-        if (!line.StartsWith("data:"u8) || line.IndexOf("usage"u8) < 0) return;
+        if (!line.StartsWith("data:"u8) || line.IndexOf("usage"u8) < 0 || !HasUsageObject(line[5..])) return;
         var data = Encoding.UTF8.GetString(line[5..]).Trim();
         try
         {
@@ -90,6 +90,30 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
         {
             // An upstream error event or a shape the decoder refuses: usage stays what it was.
         }
+    }
+
+    /// <summary>
+    /// True when the event carries a usage object (<c>usage</c> or <c>usageMetadata</c>, at any depth). OpenAI sends
+    /// <c>"usage":null</c> in every chunk when usage is asked for; those are not decoded. A byte scan, no allocation.
+    /// </summary>
+    internal static bool HasUsageObject(ReadOnlySpan<byte> data)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(data);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType != System.Text.Json.JsonTokenType.PropertyName) continue;
+                var isUsage = reader.ValueTextEquals("usage"u8) || reader.ValueTextEquals("usageMetadata"u8);
+                if (!reader.Read()) return false;
+                if (isUsage && reader.TokenType == System.Text.Json.JsonTokenType.StartObject) return true;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return true; // not JSON the reader follows: let the decoder decide, as before
+        }
+        return false;
     }
 
     private void Append(ReadOnlySpan<byte> bytes)

@@ -11,14 +11,20 @@ namespace PluginProxy.Host.Proxying;
 /// every later step uses (a reload mid-request changes nothing for it). The resolver adds the routed model; the first
 /// translated attempt adds the canonical request, which later attempts reuse.
 /// </summary>
-internal sealed class ProxyRequest(HttpContext http, InferenceRequest endpoint, LoadedConfig config, ReadOnlyMemory<byte> body, JsonObject json, string model, bool stream)
+internal sealed class ProxyRequest(HttpContext http, InferenceRequest endpoint, LoadedConfig config, ReadOnlyMemory<byte> body, string model, bool stream)
 {
+    private JsonObject? _json;
+
     public HttpContext Http { get; } = http;
     public InferenceRequest Endpoint { get; } = endpoint;
     public LoadedConfig Config { get; } = config;
     /// <summary>The client's bytes, for passthrough.</summary>
     public ReadOnlyMemory<byte> Body { get; } = body;
-    public JsonObject Json { get; } = json;
+    /// <summary>
+    /// The body as a DOM, parsed on first use: only translation needs it (passthrough relays <see cref="Body"/>). The
+    /// reader already checked that the body is one JSON object without duplicated keys, so this parse cannot fail.
+    /// </summary>
+    public JsonObject Json => _json ??= (JsonObject)JsonNode.Parse(Body.Span)!;
     /// <summary>The model as the client sent it.</summary>
     public string ClientModel { get; } = model;
     public bool Stream { get; } = stream;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using PluginProxy.Host.Config;
 
@@ -21,25 +20,40 @@ internal static class RequestReader
         var client = endpoint.Client;
         var body = await ReadBodyAsync(http, client, config.Config.MaxBodySizeMb);
         if (body is null) return null;
-        JsonObject json;
+        string? bodyModel;
+        bool bodyStream;
         try
         {
-            json = JsonNode.Parse(body.Value.Span, documentOptions: Strict) as JsonObject ?? throw new JsonException("the body is not a JSON object");
+            (bodyModel, bodyStream) = Scan(body.Value);
         }
         catch (JsonException e)
         {
             await ErrorWriter.WriteAsync(http, client, 400, $"Malformed JSON in request body: {FirstLine(e.Message)}");
             return null;
         }
-        var model = endpoint.UrlModel ?? (json["model"] is JsonValue v && v.TryGetValue<string>(out var m) ? m : null);
+        var model = endpoint.UrlModel ?? bodyModel;
         if (string.IsNullOrWhiteSpace(model))
         {
             await ErrorWriter.WriteAsync(http, client, 400, "The request has no model. Set \"model\" to one of the ids GET /v1/models lists.");
             return null;
         }
-        var stream = endpoint.Operation != Operation.CountTokens
-                     && (endpoint.UrlStream ?? (json["stream"] is JsonValue s && s.TryGetValue<bool>(out var isStream) && isStream));
-        return new ProxyRequest(http, endpoint, config, body.Value, json, model, stream);
+        var stream = endpoint.Operation != Operation.CountTokens && (endpoint.UrlStream ?? bodyStream);
+        return new ProxyRequest(http, endpoint, config, body.Value, model, stream);
+    }
+
+    /// <summary>
+    /// Checks the body (one JSON object, no duplicated keys at any depth, the default depth limit) and reads its top-level
+    /// model and stream flag, without building a DOM: the document's index is pooled and released here, and the bytes
+    /// are the caller's. Throws <see cref="JsonException"/> with the parser's message.
+    /// </summary>
+    internal static (string? Model, bool Stream) Scan(ReadOnlyMemory<byte> body)
+    {
+        using var document = JsonDocument.Parse(body, Strict);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new JsonException("the body is not a JSON object");
+        var model = root.TryGetProperty("model"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        var stream = root.TryGetProperty("stream"u8, out var s) && s.ValueKind == JsonValueKind.True;
+        return (model, stream);
     }
 
     private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext http, ClientDialect client, int limitMb)

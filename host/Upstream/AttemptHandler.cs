@@ -102,12 +102,25 @@ internal sealed class AttemptHandler(HttpMessageHandler pooled, AttemptConcerns 
         }
     }
 
+    /// <summary>
+    /// One deadline per stream, re-armed by every read (a timer change, no allocation): a linked token source per read
+    /// cost two allocations and a registration for every chunk of every stream.
+    /// </summary>
     private sealed class IdleTimeoutStream(Stream inner, TimeSpan idle) : PluginProxy.Sdk.Streaming.ReadOnlyWrappingStream(inner)
     {
+        private CancellationTokenSource _deadline = new();
+
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            // A source that fired (or was cancelled by the caller) cannot be re-armed: start a fresh one.
+            if (!_deadline.TryReset())
+            {
+                _deadline.Dispose();
+                _deadline = new CancellationTokenSource();
+            }
+            var deadline = _deadline;
             deadline.CancelAfter(idle);
+            using var caller = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
             try
             {
                 return await Inner.ReadAsync(buffer, deadline.Token).ConfigureAwait(false);
@@ -116,6 +129,23 @@ internal sealed class AttemptHandler(HttpMessageHandler pooled, AttemptConcerns 
             {
                 throw Timeout($"The upstream sent nothing for {idle.TotalSeconds:0} s (timeouts.stream-idle-seconds).", e);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller's own cancellation, reported with its token.
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _deadline.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync()
+        {
+            _deadline.Dispose();
+            return base.DisposeAsync();
         }
     }
 }

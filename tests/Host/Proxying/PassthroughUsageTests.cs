@@ -33,6 +33,27 @@ public sealed class PassthroughUsageTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"choices":[],"usage":{"prompt_tokens":1}}""", true)]
+    [InlineData("""{"type":"response.completed","response":{"usage":{"input_tokens":1}}}""", true)]
+    [InlineData("""{"candidates":[],"usageMetadata":{"promptTokenCount":1}}""", true)]
+    [InlineData("""{"choices":[{"delta":{"content":"the usage was"}}],"usage":null}""", false)]
+    [InlineData("""{"type":"response.created","response":{"usage":null}}""", false)]
+    [InlineData("""{"text":"usage"}""", false)]
+    public void Only_events_carrying_a_usage_object_are_decoded(string data, bool decoded) =>
+        Assert.Equal(decoded, PassthroughUsage.HasUsageObject(Encoding.UTF8.GetBytes(data)));
+
+    [Fact]
+    public void Chunks_with_null_usage_leave_the_last_reported_usage_alone()
+    {
+        var stream = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":7}}\n\n"
+                     + "data: {\"choices\":[{\"index\":0,\"delta\":{}}],\"usage\":null}\n\ndata: [DONE]\n\n";
+        var usage = new PassthroughUsage(Codecs.For(Dialect.OpenAIChat), sse: true);
+        usage.Observe(Encoding.UTF8.GetBytes(stream));
+        usage.Complete();
+        Assert.Equal((11L, 7L), (usage.Usage!.InputTokens, usage.Usage.OutputTokens));
+    }
+
     [Fact]
     public void A_json_answer_is_read_at_the_end_and_garbage_is_ignored()
     {
