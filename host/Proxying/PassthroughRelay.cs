@@ -39,7 +39,7 @@ internal static class PassthroughRelay
         {
             var sse = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
             var usage = new PassthroughUsage(request.Client.Codec, sse);
-            var body = PassthroughModelName.Wrap(upstream.Body, request.ResponseModel, upstream.StatusCode, sse);
+            var answer = PassthroughModelName.Wrap(upstream.Body, request.ResponseModel, upstream.StatusCode, sse);
             var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             var output = http.Response.BodyWriter;
             try
@@ -50,7 +50,7 @@ internal static class PassthroughRelay
                     int read;
                     try
                     {
-                        read = await body.ReadAsync(buffer, cancellation);
+                        read = await answer.ReadAsync(buffer, cancellation);
                     }
                     catch (Exception e) when (!cancellation.IsCancellationRequested)
                     {
