@@ -97,8 +97,15 @@ internal sealed class Scheduler
         var current = _config.Config;
         var disable = route.Credential.DisableCooling ?? current.DisableCooling;
         var maxBackoff = TimeSpan.FromSeconds(Math.Max(1, current.QuotaExceeded.MaxBackoffSeconds));
-        var decision = CooldownPolicy.For(failure, Book.Get(route.Credential.Id, model), disable, maxBackoff, _clock.GetUtcNow());
-        if (decision is { } d) Book.Set(route.Credential.Id, d.WholeCredential ? CooldownBook.AnyModel : model, d.Cooldown);
+        var now = _clock.GetUtcNow();
+        var decision = CooldownPolicy.For(failure, Book.Get(route.Credential.Id, model), disable, maxBackoff, now);
+        if (decision is { } d)
+        {
+            // Why and since when, for the management API's status listing.
+            d = (d.Cooldown with { Reason = failure.Message, Since = now }, d.WholeCredential);
+            decision = d;
+            Book.Set(route.Credential.Id, d.WholeCredential ? CooldownBook.AnyModel : model, d.Cooldown);
+        }
         return decision;
     }
 
