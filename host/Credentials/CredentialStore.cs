@@ -102,6 +102,32 @@ internal sealed partial class CredentialStore : IDisposable
     }
 
     /// <summary>
+    /// Deletes a credential file and publishes its removal at once (the management API); false when it was not there.
+    /// </summary>
+    public async Task<bool> DeleteAsync(string fileName, CancellationToken cancellationToken = default)
+    {
+        if (fileName != Path.GetFileName(fileName) || !fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException("credential file name must be a plain *.json name", nameof(fileName));
+        var path = Path.Combine(AuthDir, fileName);
+        var gate = FileGate(path);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var existed = File.Exists(path);
+            if (existed) File.Delete(path);
+            lock (_writeGate)
+            {
+                if (Remove(path)) PublishLocked();
+            }
+            return existed;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
     /// Applies <paramref name="edit"/> to the credential file's current JSON and writes it like <see cref="WriteAsync"/>
     /// (atomic, 0600, published once, no reload). Updates and refreshes of one file run one at a time, each on the
     /// other's result. Returns the new record; null (nothing written) for config credentials and files that are gone.

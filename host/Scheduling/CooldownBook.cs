@@ -8,7 +8,9 @@ namespace PluginProxy.Host.Scheduling;
 /// <param name="Kind">The failure that caused it.</param>
 /// <param name="Status">The upstream HTTP status.</param>
 /// <param name="BackoffLevel">For quota failures without a reset time: how many times in a row the backoff doubled.</param>
-internal sealed record Cooldown(DateTimeOffset Until, FailureKind Kind, int Status, int BackoffLevel);
+/// <param name="Reason">The failure's message (shown by the management API, redacted there), when known.</param>
+/// <param name="Since">When the failure happened, when known.</param>
+internal sealed record Cooldown(DateTimeOffset Until, FailureKind Kind, int Status, int BackoffLevel, string? Reason = null, DateTimeOffset? Since = null);
 
 /// <summary>
 /// Every cooldown, keyed by (credential id, model); the model <see cref="AnyModel"/> marks the whole credential
@@ -55,6 +57,10 @@ internal sealed class CooldownBook
         removed |= _entries.TryRemove((credential, AnyModel), out _);
         if (removed) Changed?.Invoke(credential);
     }
+
+    /// <summary>Every cooldown still running at <paramref name="now"/>, for status listings.</summary>
+    public IReadOnlyList<(string Credential, string Model, Cooldown Cooldown)> Running(DateTimeOffset now) =>
+        [.. _entries.Where(e => e.Value.Until > now).Select(e => (e.Key.Credential, e.Key.Model, e.Value))];
 
     /// <summary>Clears a credential's cooldowns (new tokens), or everything when <paramref name="credential"/> is null.</summary>
     public int Clear(string? credential = null, string? model = null)

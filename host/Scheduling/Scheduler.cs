@@ -121,7 +121,13 @@ internal sealed class Scheduler
         var decision = force
             ? CooldownPolicy.Forced(failure, previous, disable, maxBackoff, transient, now)
             : CooldownPolicy.For(failure, previous, disable, maxBackoff, now, transient);
-        if (decision is { } d) Book.Set(route.Credential.Id, d.WholeCredential ? CooldownBook.AnyModel : model, d.Cooldown);
+        if (decision is { } d)
+        {
+            // Why and since when, for the management API's status listing.
+            d = (d.Cooldown with { Reason = failure.Message, Since = now }, d.WholeCredential);
+            decision = d;
+            Book.Set(route.Credential.Id, d.WholeCredential ? CooldownBook.AnyModel : model, d.Cooldown);
+        }
         return decision;
     }
 

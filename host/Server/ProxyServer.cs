@@ -11,6 +11,7 @@ using PluginProxy.Host.Config;
 using PluginProxy.Host.Credentials;
 using PluginProxy.Host.Endpoints;
 using PluginProxy.Host.Logging;
+using PluginProxy.Host.Management;
 using PluginProxy.Host.Models;
 using PluginProxy.Host.Plugins;
 using PluginProxy.Host.Proxying;
@@ -52,6 +53,7 @@ internal sealed class ProxyServer : IAsyncDisposable
     public static async Task<ProxyServer> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
         var configPath = Path.GetFullPath(options.ConfigPath);
+        await ManagementSecret.HashFileAsync(configPath, cancellationToken); // a plaintext management key never stays on disk
         var loaded = File.Exists(configPath) ? ConfigLoader.LoadFile(configPath) : ConfigLoader.Defaults();
         var redactor = new SecretRedactor();
         var logs = new LogSetup(redactor, options.LogSink);
@@ -120,8 +122,13 @@ internal sealed class ProxyServer : IAsyncDisposable
             .AddSingleton<AttemptRunner>().AddSingleton<FailoverLoop>().AddSingleton<ProxyHandler>();
         services.AddPluginRoutes();
         services.AddSocketEndpoints();
+        services.AddManagement();
+        // "Remote" for the management API is the socket's peer: no forwarded-headers middleware may rewrite it, even when
+        // ASPNETCORE_FORWARDEDHEADERS_ENABLED asks the host to add one.
+        services.PostConfigure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(o => o.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.None);
 
         var app = builder.Build();
+        options.BeforePipeline?.Invoke(app);
         app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ClientAuthMiddleware>();
         HealthEndpoints.Map(app);
@@ -129,6 +136,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         InferenceEndpoints.Map(app);
         app.MapPluginRoutes(); // the routing plugins' aliases and forwarding routes, live with the plugin set
         app.MapSocketEndpoints(); // the provider plugins' WebSocket paths (the AI Studio relay), live with the plugin set
+        ManagementApi.Map(app); // /v0/management (404 while remote-management.secret-key is empty)
         await app.StartAsync(cancellationToken);
         var server = new ProxyServer(app, logs, [loggerFactory, .. watcher is null ? Array.Empty<IDisposable>() : [watcher], credentials, plugins, lifecycle, usage]);
         startLog.LogInformation("PluginProxy listening on {Address}; plugins from {Folder}; credentials from {AuthDir}",

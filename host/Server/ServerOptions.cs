@@ -19,4 +19,7 @@ internal sealed class ServerOptions
 
     /// <summary>An extra log output, after redaction (tests capture logs with it).</summary>
     public ILogEventSink? LogSink { get; init; }
+
+    /// <summary>Tests only: middleware that runs before everything else (for example to present a non-loopback peer address).</summary>
+    public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder>? BeforePipeline { get; init; }
 }

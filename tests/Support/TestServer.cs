@@ -42,8 +42,9 @@ public sealed class TestServer : IAsyncDisposable
     /// <param name="clientKey">Key the <see cref="Client"/> sends.</param>
     /// <param name="pluginsFolder">Plugins folder to use instead of the temp one (the built-in plugins).</param>
     /// <param name="clock">The server's clock (cooldowns, expiry); the system clock by default.</param>
+    /// <param name="beforePipeline">Middleware run before everything else (for example a fake peer address).</param>
     public static async Task<TestServer> StartAsync(string configYaml = "", Action<string>? prepare = null, string? clientKey = null, string? pluginsFolder = null,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null, Action<Microsoft.AspNetCore.Builder.IApplicationBuilder>? beforePipeline = null)
     {
         var root = Directory.CreateTempSubdirectory("pluginproxy-test-").FullName;
         Directory.CreateDirectory(Path.Combine(root, "auths"));
@@ -58,6 +59,7 @@ public sealed class TestServer : IAsyncDisposable
             Port = 0,
             LogSink = logs,
             Clock = clock,
+            BeforePipeline = beforePipeline,
         });
         return new TestServer(server, root, logs, clientKey);
     }

@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using PluginProxy.Host.Config;
+using PluginProxy.Host.Credentials;
+
+namespace PluginProxy.Host.Management;
+
+/// <summary>
+/// <c>remote-management.secret-key</c>: stored as a bcrypt hash. A plaintext key found in the file is replaced by its
+/// hash (at startup, and when a hand edit brings one in), written back with the comment-preserving editor.
+/// </summary>
+internal static class ManagementSecret
+{
+    public static readonly string[] Path = ["remote-management", "secret-key"];
+
+    private const int WorkFactor = 10;
+
+    // The last key that matched a hash, as a SHA-256, so each request does not pay bcrypt's cost again.
+    private sealed record Verified(string Hash, byte[] Digest);
+
+    private static Verified? _verified;
+
+    public static bool IsHash(string? value) =>
+        value is { Length: 60 } && (value.StartsWith("$2a$", StringComparison.Ordinal) || value.StartsWith("$2b$", StringComparison.Ordinal) || value.StartsWith("$2y$", StringComparison.Ordinal));
+
+    public static string Hash(string plaintext) => BCrypt.Net.BCrypt.HashPassword(plaintext, WorkFactor);
+
+    /// <summary>True when <paramref name="presented"/> is the key <paramref name="stored"/> (a bcrypt hash, or plaintext not yet hashed).</summary>
+    public static bool Verify(string presented, string stored)
+    {
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        if (!IsHash(stored)) return CryptographicOperations.FixedTimeEquals(digest, SHA256.HashData(Encoding.UTF8.GetBytes(stored)));
+        if (Volatile.Read(ref _verified) is { } cached && cached.Hash == stored && CryptographicOperations.FixedTimeEquals(cached.Digest, digest)) return true;
+        bool ok;
+        try
+        {
+            ok = BCrypt.Net.BCrypt.Verify(presented, stored);
+        }
+        catch (BCrypt.Net.SaltParseException)
+        {
+            ok = false;
+        }
+        if (ok) Volatile.Write(ref _verified, new Verified(stored, digest));
+        return ok;
+    }
+
+    /// <summary>
+    /// Replaces a plaintext secret in the YAML text by its hash; null when there is nothing to do. The rest of the
+    /// file is left as it was.
+    /// </summary>
+    public static string? HashInText(string yaml)
+    {
+        YamlEditor editor;
+        try
+        {
+            editor = new YamlEditor(yaml);
+            if (editor.Get(Path) is not JsonValue value || value.GetValueKind() != System.Text.Json.JsonValueKind.String) return null;
+            var secret = value.GetValue<string>();
+            if (string.IsNullOrEmpty(secret) || IsHash(secret)) return null;
+            editor.Set(Path, Hash(secret));
+        }
+        catch (Exception e) when (e is YamlDotNet.Core.YamlException or InvalidOperationException)
+        {
+            return null; // a file that does not parse is reported by the loader
+        }
+        return editor.Text;
+    }
+
+    /// <summary>At startup: hashes a plaintext secret in the config file in place (atomically). True when it wrote.</summary>
+    public static async Task<bool> HashFileAsync(string configPath, CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(configPath)) return false;
+        var text = await File.ReadAllTextAsync(configPath, cancellationToken).ConfigureAwait(false);
+        if (HashInText(text) is not { } hashed) return false;
+        await AtomicFile.WriteAsync(configPath, new UTF8Encoding(false).GetBytes(hashed), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+}
