@@ -4,7 +4,8 @@
 # the harness's report (ratios per round, bg cores per run) for small and 22 KB bodies, then PluginProxy's idle RSS
 # with 1,000 openai-compatibility entries.
 #
-#   bench/load.sh                      # chat + messages (translated), small and large bodies, 3 rounds x 5 s
+#   bench/load.sh                      # chat + messages (translated), small and large bodies, then chat -> Claude
+#                                      # (translated the other way), 3 rounds x 5 s each
 #   bench/load.sh --quick              # smoke test
 #   PERF=/path/to/perf bench/load.sh   # another copy of the harness
 #   any other arguments go to run.sh (e.g. --rounds 5, --dialects "chat messages responses gemini")
@@ -38,6 +39,9 @@ else
   "$work/perf/run.sh" "${common[@]}" --dialects "$dialects" "${args[@]}"
   echo "== 22 KB agent bodies"
   "$work/perf/run.sh" "${common[@]}" --dialects "$dialects" --body large --paced-dialects chat "${args[@]}"
+  echo "== OpenAI client -> Anthropic upstream (translated), small and 22 KB bodies"
+  "$work/perf/run.sh" "${common[@]}" --dialects chat --model fake-claude --paced-dialects chat "${args[@]}"
+  "$work/perf/run.sh" "${common[@]}" --dialects chat --model fake-claude --body large --paced-dialects chat "${args[@]}"
 fi
 
 echo "== idle RSS with 1,000 openai-compatibility entries"
