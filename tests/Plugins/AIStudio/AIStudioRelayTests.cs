@@ -1,7 +1,9 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using PluginProxy.Abstractions.Credentials;
+using PluginProxy.Host.Models;
 using PluginProxy.Tests.Support;
 
 namespace PluginProxy.Tests.Plugins.AIStudio;
@@ -22,13 +24,24 @@ public sealed class AIStudioRelayTests
     internal static string[] RelayIds(TestServer server) =>
         [.. server.Server.Credentials.Current.All.Where(c => c.Type == "aistudio").Select(c => c.Id)];
 
-    /// <summary>Connects a relay and waits until its account is published.</summary>
+    /// <summary>
+    /// The relay accounts the router sends <see cref="Model"/> to. Tests that send requests wait on this, not on
+    /// <see cref="RelayIds"/>: the credential store publishes its snapshot before the model registry is rebuilt from it,
+    /// so for a moment an added account is listed but not yet routed (a request then gets a 404 and never reaches the
+    /// relay) and a withdrawn one is gone from the list but still routed.
+    /// </summary>
+    internal static string[] RoutedIds(TestServer server) =>
+        server.Server.Services.GetRequiredService<ModelRegistry>().Current.Routes.TryGetValue(Model, out var routes)
+            ? [.. routes.Where(r => r.Credential.Type == "aistudio").Select(r => r.Credential.Id)]
+            : [];
+
+    /// <summary>Connects a relay and waits until the router serves the model with its account.</summary>
     internal static async Task<FakeRelay> ConnectAsync(TestServer server, string? id = null, string? bearer = null)
     {
-        var before = RelayIds(server).Length;
+        var before = RoutedIds(server);
         var relay = await FakeRelay.ConnectAsync(server, id, bearer);
-        await TestServer.EventuallyAsync(() => Task.FromResult(id is null ? RelayIds(server).Length > before : RelayIds(server).Contains("aistudio-" + id)),
-            "the relay's account is published");
+        await TestServer.EventuallyAsync(() => Task.FromResult(id is null ? RoutedIds(server).Except(before).Any() : RoutedIds(server).Contains("aistudio-" + id)),
+            "the relay's account is routed");
         return relay;
     }
 
@@ -73,7 +86,7 @@ public sealed class AIStudioRelayTests
             Assert.Contains(model, models);
 
         await relay.DisposeAsync(); // the tab closes
-        await TestServer.EventuallyAsync(() => Task.FromResult(RelayIds(server).Length == 0), "the account disappears");
+        await TestServer.EventuallyAsync(() => Task.FromResult(RelayIds(server).Length == 0 && RoutedIds(server).Length == 0), "the account disappears");
         using var gone = await server.PostJsonAsync($"/v1beta/models/{Model}:generateContent", GeminiBody);
         Assert.Equal(404, (int)gone.StatusCode);
     }
@@ -224,7 +237,7 @@ public sealed class AIStudioRelayTests
         var rest = await reader.ReadToEndAsync().WaitAsync(FakeRelay.Guard); // ends, does not hang
         Assert.Contains("\"error\"", rest);
         Assert.Contains("the answer is incomplete", rest);
-        await TestServer.EventuallyAsync(() => Task.FromResult(RelayIds(server).Length == 1), "the dropped session's account is withdrawn");
+        await TestServer.EventuallyAsync(() => Task.FromResult(RelayIds(server).Length == 1 && RoutedIds(server).Length == 1), "the dropped session's account is withdrawn");
 
         for (var i = 0; i < 2; i++)
         {
