@@ -49,6 +49,9 @@ public sealed class AIStudioPlugin : IProviderPlugin
     /// <summary>The connected sessions (for tests and diagnostics).</summary>
     internal RelayHub Hub => _hub;
 
+    private static string? OwnerOf(string? clientKey) =>
+        clientKey is null ? null : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(clientKey)));
+
     private async Task RunAsync(SocketSession connection, CancellationToken cancellationToken)
     {
         string channel;
@@ -61,8 +64,13 @@ public sealed class AIStudioPlugin : IProviderPlugin
             await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, e.Message, cancellationToken).ConfigureAwait(false);
             return;
         }
-        var session = new RelaySession(channel, connection.Socket, connection.Log);
-        var replaced = _hub.Install(session);
+        var session = new RelaySession(channel, connection.Socket, connection.Log, OwnerOf(connection.ClientKey));
+        if (!_hub.TryInstall(session, out var replaced))
+        {
+            connection.Log.Warn("AI Studio relay {Channel}: refused a connection from another client asking for the same id", channel);
+            await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "this id is in use by another client", cancellationToken).ConfigureAwait(false);
+            return;
+        }
         string reason;
         // The account exists while the session does; a reconnect with the same id takes the account over before the old
         // session ends, so the account never disappears in between.

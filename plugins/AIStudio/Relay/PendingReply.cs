@@ -63,7 +63,7 @@ internal sealed class PendingReply(string id, Action<PendingReply> release) : ID
 
 /// <summary>The relay session ended (disconnect, replacement, server stop) while a request waited on it.</summary>
 internal sealed class RelaySessionEndedException(string channel, string reason)
-    : Exception($"AI Studio relay {channel} disconnected: {reason}")
+    : Exception($"The AI Studio relay disconnected: {reason}")
 {
     public string Channel { get; } = channel;
     public string Reason { get; } = reason;

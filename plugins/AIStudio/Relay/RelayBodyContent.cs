@@ -60,17 +60,17 @@ internal sealed class RelayBodyContent(PendingReply pending, string channel, Rel
                     }
                     catch (RelaySessionEndedException e)
                     {
-                        throw new UpstreamException(FailureKind.Transient, 502, $"AI Studio relay {channel} disconnected mid-answer: {e.Reason}.", inner: e);
+                        throw new UpstreamException(FailureKind.Transient, 502, $"The AI Studio relay disconnected mid-answer: {e.Reason}.", inner: e);
                     }
                     catch (RelayOverflowException e)
                     {
-                        throw new UpstreamException(FailureKind.Transient, 502, $"AI Studio relay {channel}: {e.Message}", inner: e);
+                        throw new UpstreamException(FailureKind.Transient, 502, $"The AI Studio relay: {e.Message}", inner: e);
                     }
                 }
                 switch (message?.Type)
                 {
                     case null:
-                        throw new UpstreamException(FailureKind.Transient, 502, $"AI Studio relay {channel} ended the answer without stream_end.");
+                        throw new UpstreamException(FailureKind.Transient, 502, $"The AI Studio relay ended the answer without stream_end.");
                     case RelayMessage.StreamChunk:
                         _segment = Encoding.UTF8.GetBytes(message.Field("data") ?? "");
                         _offset = 0;
@@ -86,7 +86,7 @@ internal sealed class RelayBodyContent(PendingReply pending, string channel, Rel
                     case RelayMessage.Error:
                         var status = message.Status(502) is var s and >= 400 ? s : 502;
                         throw new UpstreamException(FailureClassifier.KindFor(status), status,
-                            $"AI Studio relay {channel} reported an error mid-answer: {message.Field("error") ?? "unknown"}");
+                            $"The AI Studio relay reported an error mid-answer: {message.Field("error") ?? "unknown"}");
                     default:
                         break; // stream_start repeated, unknown types: nothing to read
                 }

@@ -11,16 +11,28 @@ internal sealed class RelayHub
 
     public int Count => Volatile.Read(ref _sessions).Count;
 
-    /// <summary>Makes <paramref name="session"/> the one serving its channel; returns the session it replaced, if any.</summary>
-    public RelaySession? Install(RelaySession session)
+    /// <summary>
+    /// Makes <paramref name="session"/> the one serving its channel and returns the session it replaced, if any; false
+    /// when another client (a different client key) holds the channel, which it keeps: knowing a channel id must not be
+    /// enough to take over the prompts routed to it.
+    /// </summary>
+    public bool TryInstall(RelaySession session, out RelaySession? replaced)
     {
-        RelaySession? replaced = null;
-        ImmutableInterlocked.AddOrUpdate(ref _sessions, session.Channel, session, (_, existing) =>
+        while (true)
         {
-            replaced = existing;
-            return session;
-        });
-        return ReferenceEquals(replaced, session) ? null : replaced;
+            var current = Volatile.Read(ref _sessions);
+            current.TryGetValue(session.Channel, out var existing);
+            if (existing is not null && !string.Equals(existing.Owner, session.Owner, StringComparison.Ordinal))
+            {
+                replaced = null;
+                return false;
+            }
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _sessions, current.SetItem(session.Channel, session), current), current))
+            {
+                replaced = existing;
+                return true;
+            }
+        }
     }
 
     /// <summary>Removes <paramref name="session"/> unless a newer one has taken its channel.</summary>

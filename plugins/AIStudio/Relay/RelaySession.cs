@@ -12,8 +12,11 @@ namespace PluginProxy.Plugins.AIStudio.Relay;
 /// always pending. When the session ends, for whatever reason, every pending request fails with
 /// <see cref="RelaySessionEndedException"/>: nothing waits forever.
 /// </summary>
-internal sealed class RelaySession(string channel, WebSocket socket, IPluginLog log)
+internal sealed class RelaySession(string channel, WebSocket socket, IPluginLog log, string? owner = null)
 {
+    /// <summary>A hash of the client key the session connected with (null without one); only the same owner may replace it.</summary>
+    public string? Owner { get; } = owner;
+
     /// <summary>The largest frame accepted from a relay client (CLIProxyAPI's limit).</summary>
     public const int MaxMessageBytes = 64 * 1024 * 1024;
 

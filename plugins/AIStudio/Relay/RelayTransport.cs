@@ -62,7 +62,7 @@ internal sealed class RelayTransport(RelayHub hub, string channel, TimeProvider 
         catch (RelayOverflowException e)
         {
             pending.Dispose();
-            throw new UpstreamException(FailureKind.Transient, 502, $"AI Studio relay {channel}: {e.Message}", inner: e);
+            throw new UpstreamException(FailureKind.Transient, 502, $"AI Studio relay: {e.Message}", inner: e);
         }
         catch
         {
@@ -87,14 +87,14 @@ internal sealed class RelayTransport(RelayHub hub, string channel, TimeProvider 
             case RelayMessage.Error:
                 var message = first.Field("error") is { Length: > 0 } text ? text : "the relay client reported an error";
                 var status = first.Status(0);
-                if (status < 400) throw new UpstreamException(FailureKind.Transient, 502, $"AI Studio relay {channel}: {message}");
+                if (status < 400) throw new UpstreamException(FailureKind.Transient, 502, $"The AI Studio relay: {message}");
                 // An upstream status the browser saw: answered as Google would, so the failure is classified by status.
                 var error = new JsonObject { ["error"] = new JsonObject { ["code"] = status, ["message"] = message } };
                 var content = new ByteArrayContent(Encoding.UTF8.GetBytes(error.ToJsonString()));
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 return new HttpResponseMessage((HttpStatusCode)status) { Content = content, RequestMessage = request };
             default:
-                throw new UpstreamException(FailureKind.Transient, 502, $"AI Studio relay {channel}: unexpected '{first.Type}' reply");
+                throw new UpstreamException(FailureKind.Transient, 502, $"The AI Studio relay: unexpected '{first.Type}' reply");
         }
     }
 
@@ -110,5 +110,5 @@ internal sealed class RelayTransport(RelayHub hub, string channel, TimeProvider 
     }
 
     private UpstreamException NotConnected(string reason, Exception? inner = null) =>
-        new(FailureKind.Transient, 502, $"AI Studio relay {channel} cannot serve the request: {reason}.", inner: inner);
+        new(FailureKind.Transient, 502, $"The AI Studio relay cannot serve the request: {reason}.", inner: inner);
 }

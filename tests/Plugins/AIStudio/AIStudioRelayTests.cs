@@ -284,6 +284,27 @@ public sealed class AIStudioRelayTests
     }
 
     [Fact]
+    public async Task Another_client_key_cannot_take_over_a_connected_relays_id()
+    {
+        await using var server = await StartAsync("api-keys: [\"owner-key\", \"other-key\"]");
+        await using var owner = await ConnectAsync(server, "gggggggggggggggg", bearer: "owner-key");
+        await using var intruder = await FakeRelay.ConnectAsync(server, "gggggggggggggggg", "other-key");
+
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, await intruder.WaitClosedAsync());
+        Assert.Contains("in use", intruder.CloseDescription);
+        var post = new HttpRequestMessage(HttpMethod.Post, $"/v1beta/models/{Model}:generateContent")
+        {
+            Content = new StringContent(GeminiBody, Encoding.UTF8, "application/json"),
+        };
+        post.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "other-key");
+        var call = server.Client.SendAsync(post);
+        var request = await owner.NextRequestAsync(); // the owner still serves the account
+        await owner.RespondAsync(request.Id, 200, Answer("still the owner"));
+        using var response = await call;
+        Assert.Contains("still the owner", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_reconnect_with_the_same_id_replaces_the_old_session_and_keeps_the_account()
     {
         await using var server = await StartAsync();
