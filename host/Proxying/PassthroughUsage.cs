@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats;
@@ -9,16 +10,17 @@ namespace PluginProxy.Host.Proxying;
 /// <summary>
 /// Usage of a passthrough answer, observed while its bytes are relayed unchanged. For SSE only events whose data
 /// mentions <c>usage</c> are decoded (with the dialect's own stream decoder, which keeps Anthropic's running totals);
-/// a JSON answer is decoded once at the end when it is small. Costs one byte scan per relayed chunk; never throws.
+/// a JSON answer (up to 1 MB) is scanned once at the end and only its usage object decoded. Costs one byte scan per relayed chunk; never throws.
 /// </summary>
 internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
 {
     private const int MaxLine = 256 * 1024;
     private const int MaxJsonBody = 1024 * 1024;
 
-    private readonly IStreamDecoder _decoder = codec.CreateStreamDecoder();
-    private readonly List<StreamEvent> _events = [];
-    private byte[] _carry = new byte[1024];
+    // Created for the first SSE event that carries usage: a JSON answer, and most stream chunks, never need them.
+    private IStreamDecoder? _decoder;
+    private List<StreamEvent>? _events;
+    private byte[] _carry = [];
     private int _carried;
     private bool _skipLine;
     private bool _tooLarge;
@@ -61,18 +63,70 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
         }
     }
 
-    /// <summary>The answer is complete: a JSON body is decoded now.</summary>
+    /// <summary>
+    /// The answer is complete: the usage object of a JSON body is found with a reader scan and only that slice is
+    /// decoded, by the codec, as a body holding nothing else (the rest of the answer never becomes a DOM).
+    /// </summary>
     public void Complete()
     {
         if (sse || _tooLarge || _carried == 0) return;
         try
         {
-            if (JsonNode.Parse(_carry.AsSpan(0, _carried)) is JsonObject body) Usage = codec.DecodeResponse(body).Usage ?? Usage;
+            if (FindUsage(_carry.AsSpan(0, _carried)) is not { } found) return;
+            var (name, start, length) = found;
+            Usage = codec.DecodeResponse(new JsonObject { [name] = JsonNode.Parse(_carry.AsSpan(start, length)) }).Usage ?? Usage;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Not an answer the codec reads: no usage, nothing else changes.
         }
+    }
+
+    /// <summary>
+    /// Where a JSON answer's usage object is: <c>usage</c> (OpenAI Chat, Responses, Anthropic) or
+    /// <c>usageMetadata</c> (Gemini) at the top level, else inside a top-level <c>response</c> object (a whole
+    /// <c>response.completed</c> event, a Cloud Code wrapper). Null for an error body (a top-level <c>error</c>
+    /// object or <c>"type":"error"</c>), a body without one, or bytes that are not JSON. Other values are skipped
+    /// whole, so a <c>usage</c> key inside message content or tool arguments is never taken.
+    /// </summary>
+    internal static (string Name, int Start, int Length)? FindUsage(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        (string, int, int)? top = null, wrapped = null;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName) continue;
+                var depth = reader.CurrentDepth;
+                var name = reader.ValueTextEquals("usage"u8) ? "usage"
+                    : reader.ValueTextEquals("usageMetadata"u8) ? "usageMetadata"
+                    : null;
+                var isResponse = depth == 1 && reader.ValueTextEquals("response"u8);
+                var isError = depth == 1 && reader.ValueTextEquals("error"u8);
+                var isType = depth == 1 && reader.ValueTextEquals("type"u8);
+                if (!reader.Read()) return null;
+                if (name is not null && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    var found = (name, start, (int)reader.BytesConsumed - start);
+                    if (depth == 1) top ??= found;
+                    else wrapped ??= found; // a top-level usage wins
+                    continue;
+                }
+                if (isError && reader.TokenType == JsonTokenType.StartObject) return null;
+                if (isType && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("error"u8)) return null;
+                if (isResponse && reader.TokenType == JsonTokenType.StartObject) continue; // its properties are read next
+                reader.Skip(); // any other value, whole (only the top level and "response" are ever entered)
+            }
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        return top ?? wrapped; // the scan went to the end: an error key anywhere at the top level wins over usage
     }
 
     private void Line(ReadOnlySpan<byte> line)
@@ -81,7 +135,8 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
         var data = Encoding.UTF8.GetString(line[5..]).Trim();
         try
         {
-            _events.Clear();
+            _decoder ??= codec.CreateStreamDecoder();
+            (_events ??= []).Clear();
             _decoder.Decode(new SseEvent(null, data), _events);
             foreach (var e in _events)
                 if (e is UsageReported reported) Usage = reported.Usage;
@@ -98,18 +153,18 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
     /// </summary>
     internal static bool HasUsageObject(ReadOnlySpan<byte> data)
     {
-        var reader = new System.Text.Json.Utf8JsonReader(data);
+        var reader = new Utf8JsonReader(data);
         try
         {
             while (reader.Read())
             {
-                if (reader.TokenType != System.Text.Json.JsonTokenType.PropertyName) continue;
+                if (reader.TokenType != JsonTokenType.PropertyName) continue;
                 var isUsage = reader.ValueTextEquals("usage"u8) || reader.ValueTextEquals("usageMetadata"u8);
                 if (!reader.Read()) return false;
-                if (isUsage && reader.TokenType == System.Text.Json.JsonTokenType.StartObject) return true;
+                if (isUsage && reader.TokenType == JsonTokenType.StartObject) return true;
             }
         }
-        catch (System.Text.Json.JsonException)
+        catch (JsonException)
         {
             return true; // not JSON the reader follows: let the decoder decide, as before
         }
@@ -118,7 +173,7 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
-        if (_carried + bytes.Length > _carry.Length) Array.Resize(ref _carry, Math.Max(_carry.Length * 2, _carried + bytes.Length));
+        if (_carried + bytes.Length > _carry.Length) Array.Resize(ref _carry, Math.Max(Math.Max(_carry.Length * 2, 1024), _carried + bytes.Length));
         bytes.CopyTo(_carry.AsSpan(_carried));
         _carried += bytes.Length;
     }

@@ -69,6 +69,65 @@ public sealed class PassthroughUsageTests
         Assert.Null(garbage.Usage);
     }
 
+    public static TheoryData<Dialect, string, long, long> JsonAnswers => new()
+    {
+        { Dialect.OpenAIChat, """{"id":"c","choices":[{"index":0,"message":{"role":"assistant","content":"{\"usage\":{\"prompt_tokens\":99}}","tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":4,"total_tokens":16,"prompt_tokens_details":{"cached_tokens":2}}}""", 12, 4 },
+        { Dialect.Anthropic, """{"id":"m","type":"message","role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":{"usage":{"input_tokens":99}}}],"stop_reason":"tool_use","usage":{"input_tokens":22,"output_tokens":6,"cache_read_input_tokens":3}}""", 25, 6 }, // canonical input counts the cache reads
+        { Dialect.Gemini, """{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":42,"candidatesTokenCount":8,"totalTokenCount":50},"modelVersion":"g"}""", 42, 8 },
+        { Dialect.Gemini, """{"response":{"candidates":[],"usageMetadata":{"promptTokenCount":43,"candidatesTokenCount":9}},"traceId":"x"}""", 43, 9 },
+        { Dialect.OpenAIResponses, """{"id":"r","object":"response","status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}],"usage":{"input_tokens":32,"output_tokens":6,"total_tokens":38}}""", 32, 6 },
+        { Dialect.OpenAIResponses, """{"type":"response.completed","response":{"id":"r","status":"completed","output":[],"usage":{"input_tokens":33,"output_tokens":7}}}""", 33, 7 },
+    };
+
+    [Theory]
+    [MemberData(nameof(JsonAnswers))]
+    public void Every_dialects_json_answer_reports_the_usage_of_its_own_usage_object(Dialect dialect, string body, long input, long output)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        for (var split = 1; split < bytes.Length; split += 11)
+        {
+            var usage = new PassthroughUsage(Codecs.For(dialect), sse: false);
+            usage.Observe(bytes.AsSpan(0, split));
+            usage.Observe(bytes.AsSpan(split));
+            usage.Complete();
+            Assert.Equal((input, output), (usage.Usage!.InputTokens, usage.Usage.OutputTokens));
+        }
+    }
+
+    [Fact]
+    public void The_usage_slice_is_the_object_itself_and_keeps_every_field_the_codec_reads()
+    {
+        var body = """{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":4,"total_tokens":16,"prompt_tokens_details":{"cached_tokens":2},"completion_tokens_details":{"reasoning_tokens":1}}}"""u8.ToArray();
+        var (name, start, length) = PassthroughUsage.FindUsage(body)!.Value;
+        Assert.Equal("usage", name);
+        Assert.Equal("""{"prompt_tokens":12,"completion_tokens":4,"total_tokens":16,"prompt_tokens_details":{"cached_tokens":2},"completion_tokens_details":{"reasoning_tokens":1}}""",
+            Encoding.UTF8.GetString(body, start, length));
+
+        var usage = new PassthroughUsage(Codecs.For(Dialect.OpenAIChat), sse: false);
+        usage.Observe(body);
+        usage.Complete();
+        Assert.Equal((12L, 4L, 16L, 2L, 1L), (usage.Usage!.InputTokens, usage.Usage.OutputTokens, usage.Usage.TotalTokens ?? 0, usage.Usage.CachedInputTokens, usage.Usage.ReasoningTokens));
+    }
+
+    [Theory]
+    [InlineData("""{"choices":[{"message":{"content":"x","metadata":{"usage":{"prompt_tokens":9}}}}]}""")] // nested deeper: not the answer's usage
+    [InlineData("""{"choices":[],"usage":null}""")]
+    [InlineData("""{"choices":[],"usage":{"prompt_tokens":1},"error":{"message":"nope"}}""")] // an error body, whatever the order
+    [InlineData("""{"type":"error","usage":{"input_tokens":1},"error":"x"}""")]
+    [InlineData("""[{"error":{"code":429}}]""")] // Gemini's error array
+    [InlineData("""{"usage":{"prompt_tokens":1""")] // cut short
+    [InlineData("not json")]
+    public void Bodies_without_a_usable_usage_object_are_not_decoded(string body) =>
+        Assert.Null(PassthroughUsage.FindUsage(Encoding.UTF8.GetBytes(body)));
+
+    [Fact]
+    public void A_top_level_usage_wins_over_one_inside_response()
+    {
+        var body = """{"response":{"usage":{"input_tokens":1}},"usage":{"input_tokens":2}}"""u8.ToArray();
+        var (_, start, length) = PassthroughUsage.FindUsage(body)!.Value;
+        Assert.Equal("""{"input_tokens":2}""", Encoding.UTF8.GetString(body, start, length));
+    }
+
     [Fact]
     public void An_error_body_relayed_as_json_never_throws_from_the_observer()
     {
