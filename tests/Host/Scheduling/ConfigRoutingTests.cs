@@ -227,3 +227,75 @@ public sealed class ConfigRoutingTests
         Assert.Equal("application/json", answer.Response.Content.Headers.ContentType?.MediaType);
     }
 }
+
+/// <summary>
+/// passthrough-headers with failover: an upstream stream that answers 200 with its headers and then fails before its first
+/// event is an attempt that did not serve; only the headers of the account that did serve reach the client.
+/// </summary>
+public sealed class PassthroughHeadersFailoverTests
+{
+    private sealed class FailingStreamReply(IReadOnlyDictionary<string, string> headers) : FakeReply
+    {
+        public override async Task WriteAsync(Microsoft.AspNetCore.Http.HttpContext http, RecordedRequest request)
+        {
+            http.Response.StatusCode = 200;
+            http.Response.ContentType = "text/event-stream";
+            foreach (var (name, value) in headers) http.Response.Headers[name] = value;
+            await http.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(
+                "data: " + """{"error":{"message":"upstream overloaded","type":"server_error","code":"overloaded"}}""" + "\n\n"));
+        }
+    }
+
+    // A translated stream (Anthropic client, OpenAI upstream): the error event comes before any answer event, so the
+    // attempt fails before its first byte and the next account serves.
+    [Theory]
+    [InlineData("/v1/messages", """{"model":"m","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"hi"}]}""")]
+    [InlineData("/v1/responses", """{"model":"m","stream":true,"input":"hi"}""")]
+    public async Task Only_the_serving_attempts_headers_reach_the_client(string path, string body)
+    {
+        await using var upstream = await FakeOpenAIUpstream.StartAsync();
+        var config = $"""
+            api-keys: ["k"]
+            passthrough-headers: true
+            routing:
+              strategy: fill-first
+            openai-compatibility:
+              - name: "pool"
+                base-url: "{upstream.BaseUrl}"
+                api-key-entries:
+                  - api-key: "sk-one"
+                  - api-key: "sk-two"
+                models:
+                  - {"{"}name: "up-m", alias: "m"{"}"}
+            """;
+        var served = new ConcurrentQueue<string>();
+        var failedFirst = 0;
+        upstream.RespondWith(request =>
+        {
+            var key = request.Header("Authorization")!["Bearer ".Length..];
+            if (Interlocked.Exchange(ref failedFirst, 1) == 0)
+                return new FailingStreamReply(new Dictionary<string, string> { ["X-Ratelimit-Remaining-Requests"] = "failed-" + key, ["X-Only-On-Failed"] = "1" });
+            served.Enqueue(key);
+            return new HeaderedReply(FakeReply.Sse(ChatReply.Text("hello").Chunks("up-m", false)),
+                new Dictionary<string, string> { ["X-Ratelimit-Remaining-Requests"] = "served-" + key });
+        });
+        await using var server = await TestServer.StartAsync(config, clientKey: "k", pluginsFolder: Path.Combine(AppContext.BaseDirectory, "plugins"));
+        using var response = await server.Client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Contains("hello", text);
+        Assert.Equal(2, upstream.ChatRequests.Count); // the first account failed before its first event; the second served
+        Assert.Equal("served-" + served.Single(), response.Headers.GetValues("X-Ratelimit-Remaining-Requests").Single());
+        Assert.False(response.Headers.Contains("X-Only-On-Failed"));
+    }
+
+    /// <summary>Another reply with headers set before it writes.</summary>
+    private sealed class HeaderedReply(FakeReply inner, IReadOnlyDictionary<string, string> headers) : FakeReply
+    {
+        public override Task WriteAsync(Microsoft.AspNetCore.Http.HttpContext http, RecordedRequest request)
+        {
+            foreach (var (name, value) in headers) http.Response.Headers[name] = value;
+            return inner.WriteAsync(http, request);
+        }
+    }
+}
