@@ -39,6 +39,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
     {
         // passthrough-headers: an attempt that fails before its answer starts takes its headers back (failover serves elsewhere).
         var copy = request.Config.Config.PassthroughHeaders ? new PassthroughHeaders.AttemptCopy(request.Http.Response) : null;
+        request.ResponseId = null; // learned anew by the attempt that serves
         var result = await RunAttemptAsync(request, plugins, route, copy);
         if (result.Outcome is AttemptOutcome.FailedBeforeStart or AttemptOutcome.NoProvider) copy?.Undo();
         return result;
@@ -94,6 +95,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
                     var answer = await KeepAlive.AwaitAsync(request, work, clock);
                     started.Set();
                     answer.Model = request.ResponseModel ?? (string.IsNullOrEmpty(answer.Model) ? request.ClientModel : answer.Model);
+                    if (request.LearnsResponseId) request.ResponseId = answer.Id = ResponseIds.Normalize(answer.Id); // the id the client gets
                     ObserveUsage(request, answer.Usage);
                     await ErrorWriter.WriteJsonAsync(request.Http, 200, request.Client.Encode(answer, canonical));
                     return AttemptResult.Served;

@@ -139,6 +139,40 @@ public sealed class ConfigRoutingTests
         Assert.Equal(3, pool.Scheduler.Affinity.View(TimeSpan.FromHours(1)).PerCredential.Values.Sum());
     }
 
+    // A Responses client that keeps no history and no session: each turn names only the previous answer's id.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_chain_of_previous_response_ids_stays_on_one_account(bool stream)
+    {
+        await using var pool = await StartAsync("routing:\n  strategy: round-robin\n  session-affinity: true\n");
+        var answers = 0;
+        pool.Upstream.RespondWith(_ => new ChatReply { Id = $"chatcmpl-{Interlocked.Increment(ref answers)}" }.WithText("ok")); // a new id per answer, as upstreams do
+        string? previous = null;
+        var ids = new List<string>();
+        for (var turn = 1; turn <= 3; turn++)
+        {
+            var body = new JsonObject { ["model"] = "m", ["stream"] = stream, ["input"] = $"chain turn {turn}" };
+            if (previous is not null) body["previous_response_id"] = previous;
+            var answer = await pool.PostAsync("/v1/responses", body.ToJsonString());
+            Assert.Equal(200, answer.Status);
+            previous = stream ? StreamedResponseId(answer.Body) : (string)JsonNode.Parse(answer.Body)!["id"]!;
+            ids.Add(previous);
+        }
+        // Each turn's key is new (its own input, the previous id), so round-robin alone would alternate the accounts.
+        var keys = pool.KeysFor("chain turn");
+        Assert.Equal(3, keys.Count);
+        Assert.Single(keys.Distinct());
+        Assert.Equal(3, ids.Distinct().Count());
+        Assert.Equal(3, pool.Scheduler.ResponseChains.View(TimeSpan.FromHours(1)).Count);
+    }
+
+    private static string StreamedResponseId(string sse)
+    {
+        var created = sse.Split('\n').First(l => l.StartsWith("data:", StringComparison.Ordinal) && l.Contains("response.created"));
+        return (string)JsonNode.Parse(created[5..])!["response"]!["id"]!;
+    }
+
     [Fact]
     public async Task Without_session_affinity_the_same_conversation_rotates()
     {
