@@ -23,9 +23,10 @@ internal static class AuthFileEndpoints
         api.MapGet("/auth-files", (CredentialStore credentials, CredentialView view) =>
         {
             var cooldowns = view.Cooldowns();
+            var sessions = view.Affinity().PerCredential;
             var files = credentials.Current.All
                 .Where(r => r.Source == CredentialSource.File)
-                .Select(r => view.Entry(r, cooldowns[r.Id]))
+                .Select(r => view.Entry(r, cooldowns[r.Id], sessions.GetValueOrDefault(r.Id)))
                 .OrderBy(e => (string?)e["name"], StringComparer.OrdinalIgnoreCase).ThenBy(e => (string?)e["id"], StringComparer.Ordinal);
             return Reply.Json(new JsonObject { ["files"] = new JsonArray([.. files]) });
         });

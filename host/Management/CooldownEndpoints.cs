@@ -11,6 +11,7 @@ namespace PluginProxy.Host.Management;
 /// Cooldown control: <c>GET /cooldowns</c> lists every running cooldown (credential, model, reason, until when), and
 /// <c>POST /reset-quota</c> (CLIProxyAPI's name) clears them for one credential, one model, both, or all; a cleared
 /// credential serves the next request. <c>DELETE /cooldowns</c> does the same with query parameters.
+/// <c>GET /session-affinity</c> shows the conversation bindings of <c>routing.session-affinity</c>.
 /// </summary>
 internal static class CooldownEndpoints
 {
@@ -24,6 +25,9 @@ internal static class CooldownEndpoints
                 .Select(e => (JsonNode)view.CooldownJson(e.Credential, e.Model, e.Cooldown, byId.TryGetValue(e.Credential, out var r) ? r.Label : null));
             return Reply.Json(new JsonObject { ["cooldowns"] = new JsonArray([.. list]) });
         });
+
+        // Session affinity: how many conversations are bound, to which credential, and for how long unused.
+        api.MapGet("/session-affinity", (CredentialStore credentials, CredentialView view) => Reply.Json(view.AffinityJson(credentials.Current.ById)));
 
         api.MapPost("/reset-quota", async (HttpContext http, CredentialStore credentials, Scheduler scheduler) =>
         {

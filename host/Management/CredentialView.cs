@@ -12,8 +12,33 @@ namespace PluginProxy.Host.Management;
 /// <c>disabled</c>), every running cooldown with its reason and end, token expiry and the last refresh error. Never a
 /// token: reasons and errors pass the redactor.
 /// </summary>
-internal sealed class CredentialView(Scheduler scheduler, CredentialHealth health, SecretRedactor redactor)
+internal sealed class CredentialView(Scheduler scheduler, CredentialHealth health, SecretRedactor redactor, PluginProxy.Host.Config.ConfigStore config)
 {
+    /// <summary>The live session-affinity bindings (<c>routing.session-affinity</c>), under the current TTL.</summary>
+    public AffinityView Affinity() => scheduler.Affinity.View(config.Config.Routing.AffinityTtl);
+
+    /// <summary><c>GET /session-affinity</c>: whether it is on, the TTL, and the bindings in total and per credential.</summary>
+    public JsonObject AffinityJson(IReadOnlyDictionary<string, CredentialRecord> byId)
+    {
+        var routing = config.Config.Routing;
+        var view = Affinity();
+        return new JsonObject
+        {
+            ["enabled"] = routing.SessionAffinity,
+            ["ttl_seconds"] = (long)routing.AffinityTtl.TotalSeconds,
+            ["capacity"] = scheduler.Affinity.Capacity,
+            ["sessions"] = view.Count,
+            ["response_ids"] = scheduler.ResponseChains.View(routing.AffinityTtl).Count,
+            ["credentials"] = new JsonArray([.. view.PerCredential.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
+                .Select(p => (JsonNode)new JsonObject
+                {
+                    ["auth_index"] = p.Key,
+                    ["label"] = byId.TryGetValue(p.Key, out var r) ? r.Label : null,
+                    ["sessions"] = p.Value,
+                })]),
+        };
+    }
+
     public static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>Running cooldowns grouped by credential id.</summary>
@@ -40,7 +65,8 @@ internal sealed class CredentialView(Scheduler scheduler, CredentialHealth healt
     }
 
     /// <summary>One <c>auth-files</c> entry (CLIProxyAPI's fields, plus PluginProxy's cooldown and token details).</summary>
-    public JsonObject Entry(CredentialRecord record, IEnumerable<(string Model, Cooldown Cooldown)> cooldowns)
+    /// <param name="sessions">Conversations bound to this credential by session affinity.</param>
+    public JsonObject Entry(CredentialRecord record, IEnumerable<(string Model, Cooldown Cooldown)> cooldowns, int sessions = 0)
     {
         var status = health.Get(record.Id);
         var cooling = cooldowns.OrderBy(c => c.Cooldown.Until).ToList();
@@ -76,6 +102,7 @@ internal sealed class CredentialView(Scheduler scheduler, CredentialHealth healt
             ["last_error_at"] = status?.LastRefreshErrorAt is { } errorAt ? Time(errorAt) : null,
             ["next_retry_after"] = cooling.Count > 0 ? Time(cooling.Max(c => c.Cooldown.Until)) : null,
             ["cooldowns"] = new JsonArray([.. cooling.Select(c => (JsonNode)CooldownJson(record.Id, c.Model, c.Cooldown))]),
+            ["sessions"] = sessions,
         };
         return entry;
     }

@@ -37,6 +37,16 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
 
     public async Task<AttemptResult> RunAsync(ProxyRequest request, PluginSet plugins, ModelRoute route)
     {
+        // passthrough-headers: an attempt that fails before its answer starts takes its headers back (failover serves elsewhere).
+        var copy = request.Config.Config.PassthroughHeaders ? new PassthroughHeaders.AttemptCopy(request.Http.Response) : null;
+        request.ResponseId = null; // learned anew by the attempt that serves
+        var result = await RunAttemptAsync(request, plugins, route, copy);
+        if (result.Outcome is AttemptOutcome.FailedBeforeStart or AttemptOutcome.NoProvider) copy?.Undo();
+        return result;
+    }
+
+    private async Task<AttemptResult> RunAttemptAsync(ProxyRequest request, PluginSet plugins, ModelRoute route, PassthroughHeaders.AttemptCopy? copy)
+    {
         var provider = plugins.ProviderFor(route.Credential.Type);
         if (provider is null) return AttemptResult.NoProvider;
         if (request.Http.Features.Get<RequestTrace>() is { } trace)
@@ -48,7 +58,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
         var started = new StartFlag();
         try
         {
-            var call = CreateCall(request, route, provider); // inside: TransportFor is plugin code
+            var call = CreateCall(request, route, provider, copy); // inside: TransportFor is plugin code
             if (request.Client.AllowsPassthrough && provider.NativeDialect == request.Client.Dialect && call.ReasoningSuffix is null)
                 return await PassthroughRelay.RelayAsync(request, provider, call, started, redactor, LogStreamFailed);
 
@@ -85,6 +95,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
                     var answer = await KeepAlive.AwaitAsync(request, work, clock);
                     started.Set();
                     answer.Model = request.ResponseModel ?? (string.IsNullOrEmpty(answer.Model) ? request.ClientModel : answer.Model);
+                    if (request.LearnsResponseId) request.ResponseId = answer.Id = ResponseIds.Normalize(answer.Id); // the id the client gets
                     ObserveUsage(request, answer.Usage);
                     await ErrorWriter.WriteJsonAsync(request.Http, 200, request.Client.Encode(answer, canonical));
                     return AttemptResult.Served;
@@ -182,7 +193,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
         };
     }
 
-    private UpstreamCall CreateCall(ProxyRequest request, ModelRoute route, IProviderPlugin provider)
+    private UpstreamCall CreateCall(ProxyRequest request, ModelRoute route, IProviderPlugin provider, PassthroughHeaders.AttemptCopy? copy)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var name in ForwardedClientHeaders)
@@ -198,7 +209,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
             route.Credential.Headers,
             request.Endpoint.Operation != Operation.CountTokens && rules.AppliesTo(protocol, names) ? body => rules.Apply(body, protocol, names) : null,
             settings.Timeouts.FirstByte,
-            settings.Timeouts.StreamIdle) { ClientHeaders = request.Http.Request.Headers, PassthroughTo = settings.PassthroughHeaders ? request.Http.Response : null };
+            settings.Timeouts.StreamIdle) { ClientHeaders = request.Http.Request.Headers, PassthroughTo = copy };
         return new UpstreamCall
         {
             Credential = route.Credential,

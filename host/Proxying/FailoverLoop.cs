@@ -76,7 +76,7 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
                 switch (result.Outcome)
                 {
                     case AttemptOutcome.Served:
-                        selection.Succeeded(route);
+                        selection.Succeeded(route, request.ResponseId);
                         return;
                     case AttemptOutcome.Answered:
                     case AttemptOutcome.ClientGone:
@@ -123,7 +123,7 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
                 {
                     var result = await attempts.RunAsync(request, plugins, route);
                     RequestTrace.Note(request, result);
-                    if (result.Outcome is AttemptOutcome.Served) selection.Succeeded(route);
+                    if (result.Outcome is AttemptOutcome.Served) selection.Succeeded(route, request.ResponseId);
                     if (result.Outcome is not (AttemptOutcome.FailedBeforeStart or AttemptOutcome.NoProvider)) return;
                     last = result;
                     if (result.CoolDown) Record(selection, route, result);

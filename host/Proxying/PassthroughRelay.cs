@@ -39,6 +39,7 @@ internal static class PassthroughRelay
         {
             var sse = upstream.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
             var usage = new PassthroughUsage(request.Client.Codec, sse);
+            var responseId = request.LearnsResponseId ? new Scheduling.ResponseIdScanner(sse) : null;
             var answer = PassthroughModelName.Wrap(upstream.Body, request.ResponseModel, upstream.StatusCode, sse);
             var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             var output = http.Response.BodyWriter;
@@ -77,6 +78,7 @@ internal static class PassthroughRelay
                     }
                     if (read == 0) break;
                     usage.Observe(buffer.AsSpan(0, read));
+                    responseId?.Observe(buffer.AsSpan(0, read));
                     try
                     {
                         // Written and flushed in one call: each chunk reaches the client as it arrived.
@@ -95,6 +97,7 @@ internal static class PassthroughRelay
                 ArrayPool<byte>.Shared.Return(buffer);
                 usage.Complete();
                 if (usage.Usage is { } observed && http.Features.Get<RequestTrace>() is { } trace) trace.Usage = observed;
+                request.ResponseId = responseId?.Id;
             }
         }
         return AttemptResult.Served;

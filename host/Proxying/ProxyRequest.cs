@@ -49,6 +49,15 @@ internal sealed class ProxyRequest(HttpContext http, InferenceRequest endpoint, 
     /// <summary>The id of the routing plugin that set <see cref="Forward"/>.</summary>
     public string? ForwardedBy { get; set; }
 
+    /// <summary>
+    /// Session affinity with a Responses client: the id of the answer this request gets is learned
+    /// (<see cref="ResponseId"/>), so a later <c>previous_response_id</c> finds the conversation.
+    /// </summary>
+    public bool LearnsResponseId => Client.Dialect == Dialect.OpenAIResponses && Config.Config.Routing.SessionAffinity;
+
+    /// <summary>The Responses id the client was given by the attempt that served it (with <see cref="LearnsResponseId"/>).</summary>
+    public string? ResponseId { get; set; }
+
     /// <summary>The reasoning settings as the client sent them, before any suffix applied (set when decoding).</summary>
     public ReasoningConfig? ClientReasoning { get; set; }
 }

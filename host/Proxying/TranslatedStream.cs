@@ -2,6 +2,7 @@ using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Plugins;
 using PluginProxy.Abstractions.Upstream;
 using PluginProxy.Formats.Sse;
+using PluginProxy.Host.Scheduling;
 using PluginProxy.Host.Security;
 using PluginProxy.Sdk.Failures;
 
@@ -37,6 +38,13 @@ internal static class TranslatedStream
             {
                 var current = events.Current;
                 if (current is UsageReported usage && trace is not null) trace.Usage = usage.Usage;
+                if (request.LearnsResponseId && request.ResponseId is null)
+                {
+                    // The id the client gets, fixed here so it can be learned: the upstream's (as the encoder spells it), or
+                    // a new one in a response.created of our own when the upstream's stream has no start event.
+                    if (current is ResponseStarted first) current = new ResponseStarted(request.ResponseId = ResponseIds.Normalize(first.Id), first.Model, first.Created);
+                    else encoder.Encode(new ResponseStarted(request.ResponseId = ResponseIds.Normalize(null), request.ResponseModel ?? "", 0), output);
+                }
                 if (current is ResponseStarted && request.ResponseModel is { } model) current = Renamed((ResponseStarted)current, model);
                 encoder.Encode(current, output);
                 if ((await output.FlushAsync(cancellation)).IsCanceled) return AttemptResult.ClientGone;

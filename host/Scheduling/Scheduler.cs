@@ -43,6 +43,7 @@ internal sealed class Scheduler
         _clock = clock;
         Health = health;
         Affinity = new SessionAffinity(clock);
+        ResponseChains = new SessionAffinity(clock, countPerCredential: false);
         // Rare (a revoked token, a new login): fresh pools are simpler than patching every pool that holds the credential.
         if (health is not null) health.NeedsLoginChanged += () => Volatile.Write(ref _pools, new PoolSet(-1));
     }
@@ -56,6 +57,13 @@ internal sealed class Scheduler
 
     /// <summary>The conversation bindings of <c>routing.session-affinity</c> (read-only use: <see cref="SessionAffinity.View"/>).</summary>
     public SessionAffinity Affinity { get; }
+
+    /// <summary>
+    /// Responses ids the proxy handed out, each mapped to the conversation (session key) it answered, so a turn that names
+    /// only <c>previous_response_id</c> continues that conversation. Same bound and TTL as <see cref="Affinity"/>; model-free
+    /// (response ids are unique), stored under the empty model.
+    /// </summary>
+    public SessionAffinity ResponseChains { get; }
 
     public static RoutingStrategy StrategyOf(ProxyConfig config) => config.Routing.Strategy?.Trim().ToLowerInvariant() switch
     {
@@ -80,6 +88,8 @@ internal sealed class Scheduler
         var key = pinnedProvider is null ? model : $"{model}\u0001{pinnedProvider.ToLowerInvariant()}";
         var pool = pools.Pools.GetOrAdd(key, _ => new ModelPool(model, routes, Book, _clock.GetUtcNow(), Health));
         var config = _config.Config;
+        // "r:<previous_response_id>": the conversation that answer belonged to, when the proxy handed it out.
+        if (session is ['r', ':', ..] && ResponseChains.BoundTo("", session[2..], config.Routing.AffinityTtl) is { } chained) session = chained;
         return new Selection(this, pool, model, StrategyOf(config))
         {
             Session = session,
@@ -188,10 +198,13 @@ internal sealed class Selection
     /// <summary>The candidates this request has tried, in order, once each (for <c>streaming.bootstrap-retries</c>).</summary>
     public IReadOnlyList<ModelRoute> Attempted => [.. _attempts.Select(a => a.Route).Distinct()];
 
-    public void Succeeded(ModelRoute route)
+    /// <param name="responseId">The Responses id the client got for this answer: a later <c>previous_response_id</c> naming it continues this conversation.</param>
+    public void Succeeded(ModelRoute route, string? responseId = null)
     {
         _scheduler.Book.Succeeded(route.Credential.Id, Model);
-        if (Session is not null) _scheduler.Affinity.Bind(Model, Session, route.Credential.Id, AffinityTtl);
+        if (Session is null) return;
+        _scheduler.Affinity.Bind(Model, Session, route.Credential.Id, AffinityTtl);
+        if (responseId is not null) _scheduler.ResponseChains.Bind("", responseId, Session, AffinityTtl);
     }
 
     /// <summary>Records a candidate's failure; returns the cooldown it got, if any.</summary>

@@ -14,7 +14,9 @@ internal sealed record AffinityView(int Count, IReadOnlyDictionary<string, int> 
 /// per call so a reload applies at once). Keys are 128-bit hashes of (model, session), so an entry's size does not
 /// depend on what clients send. One lock: every operation is a dictionary lookup and a list splice.
 /// </summary>
-internal sealed class SessionAffinity(TimeProvider clock, int capacity = SessionAffinity.DefaultCapacity)
+/// <param name="countPerCredential">False when the values are not credentials (<see cref="Scheduler.ResponseChains"/>):
+/// nothing is counted per value then.</param>
+internal sealed class SessionAffinity(TimeProvider clock, int capacity = SessionAffinity.DefaultCapacity, bool countPerCredential = true)
 {
     public const int DefaultCapacity = 50_000;
 
@@ -116,6 +118,7 @@ internal sealed class SessionAffinity(TimeProvider clock, int capacity = Session
 
     private void Count(string credential, int delta)
     {
+        if (!countPerCredential) return;
         var n = _perCredential.GetValueOrDefault(credential) + delta;
         if (n <= 0) _perCredential.Remove(credential);
         else _perCredential[credential] = n;

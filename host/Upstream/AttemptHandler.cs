@@ -42,7 +42,7 @@ internal sealed class AttemptHandler(HttpMessageHandler pooled, AttemptConcerns 
         {
             throw Timeout($"The upstream did not answer within {concerns.FirstByteTimeout.TotalSeconds:0} s (timeouts.first-byte-seconds).", e);
         }
-        if (concerns.PassthroughTo is { } client && response.IsSuccessStatusCode) PassthroughHeaders.Copy(response, client);
+        if (concerns.PassthroughTo is { } copy && response.IsSuccessStatusCode) copy.From(response);
         if (concerns.IdleTimeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
             response.Content = new IdleTimeoutContent(response.Content, concerns.IdleTimeout);
@@ -160,6 +160,6 @@ internal sealed record AttemptConcerns(
     /// <summary>The client's request headers, for configured header values that start with <c>$</c>.</summary>
     public Microsoft.AspNetCore.Http.IHeaderDictionary? ClientHeaders { get; init; }
 
-    /// <summary><c>passthrough-headers</c>: the client's response, which gets the upstream's filtered headers of a successful answer.</summary>
-    public Microsoft.AspNetCore.Http.HttpResponse? PassthroughTo { get; init; }
+    /// <summary><c>passthrough-headers</c>: this attempt's copy of a successful answer's filtered headers onto the client's response.</summary>
+    public PassthroughHeaders.AttemptCopy? PassthroughTo { get; init; }
 }

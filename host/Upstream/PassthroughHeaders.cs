@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace PluginProxy.Host.Upstream;
 
@@ -30,8 +31,8 @@ internal static class PassthroughHeaders
         return string.IsNullOrWhiteSpace(text) ? null : text;
     }
 
-    /// <summary>Copies the upstream response's allowed headers to the client's response, if it has not started yet.</summary>
-    public static void Copy(HttpResponseMessage upstream, HttpResponse client)
+    /// <summary>Copies the upstream response's allowed headers to the client's response, if it has not started yet, noting what it replaced.</summary>
+    private static void Copy(HttpResponseMessage upstream, HttpResponse client, List<(string Name, StringValues Previous)> written)
     {
         if (client.HasStarted) return;
         foreach (var (name, values) in upstream.Headers.Concat(upstream.Content.Headers))
@@ -39,7 +40,32 @@ internal static class PassthroughHeaders
             if (Blocked.Contains(name)) continue;
             // The proxy's request id (the one in its log) stays; the upstream's travels under its own name, as in passthrough.
             var target = name.Equals("x-request-id", StringComparison.OrdinalIgnoreCase) ? "X-Upstream-Request-Id" : name;
-            client.Headers[target] = new Microsoft.Extensions.Primitives.StringValues([.. values]);
+            written.Add((target, client.Headers.TryGetValue(target, out var previous) ? previous : StringValues.Empty));
+            client.Headers[target] = new StringValues([.. values]);
+        }
+    }
+
+    /// <summary>
+    /// One attempt's copies: an attempt whose answer fails before its first byte takes its headers back, so only the
+    /// attempt that serves the client (another credential, after failover) leaves headers on the client's response.
+    /// </summary>
+    internal sealed class AttemptCopy(HttpResponse client)
+    {
+        private readonly List<(string Name, StringValues Previous)> _written = [];
+
+        public void From(HttpResponseMessage upstream) => Copy(upstream, client, _written);
+
+        /// <summary>Restores what this attempt overwrote (latest first), unless the response already started.</summary>
+        public void Undo()
+        {
+            if (client.HasStarted) return;
+            for (var i = _written.Count - 1; i >= 0; i--)
+            {
+                var (name, previous) = _written[i];
+                if (StringValues.IsNullOrEmpty(previous)) client.Headers.Remove(name);
+                else client.Headers[name] = previous;
+            }
+            _written.Clear();
         }
     }
 }

@@ -62,6 +62,39 @@ public sealed class AuthFileEndpointsTests
     }
 
     [Fact]
+    public async Task Session_affinity_bindings_show_per_credential_and_in_a_summary()
+    {
+        await using var upstream = await FakeOpenAIUpstream.StartAsync();
+        upstream.RespondWith(request => ChatReply.Text($"served with {request.Header("Authorization")!["Bearer ".Length..]}"));
+        await using var server = await ManagementServer.StartAsync("routing:\n  strategy: round-robin\n  session-affinity: true\n  session-affinity-ttl: 30m\n", prepare: root =>
+        {
+            TestPluginCompiler.Deploy(Path.Combine(root, "plugins"), "TestTokened", TokenPlugin.Compile());
+            File.WriteAllText(Path.Combine(root, "auths", "tokened-a.json"), TokenPlugin.Credential("tok-a", upstream.BaseUrl, "http://127.0.0.1:9/token"));
+            File.WriteAllText(Path.Combine(root, "auths", "tokened-b.json"), TokenPlugin.Credential("tok-b", upstream.BaseUrl, "http://127.0.0.1:9/token"));
+        });
+        var servedBy = new List<string>();
+        foreach (var conversation in new[] { "first", "second", "third" })
+        {
+            using var answer = await server.Server.PostJsonAsync("/v1/chat/completions",
+                $$"""{"model":"tok-model","messages":[{"role":"user","content":"conversation {{conversation}}"}]}""");
+            servedBy.Add(Answer(await answer.Content.ReadAsStringAsync())["served with ".Length..]);
+        }
+
+        var files = (await server.GetAsync("/auth-files")).Body!["files"]!.AsArray();
+        int Sessions(string token) => (int)files.Single(f => (string?)f!["name"] == $"tokened-{token[^1]}.json")!["sessions"]!;
+        Assert.Equal(servedBy.Count(t => t == "tok-a"), Sessions("tok-a"));
+        Assert.Equal(servedBy.Count(t => t == "tok-b"), Sessions("tok-b"));
+        Assert.Equal(3, Sessions("tok-a") + Sessions("tok-b"));
+
+        var summary = (await server.GetAsync("/session-affinity")).Body!;
+        Assert.True((bool)summary["enabled"]!);
+        Assert.Equal(1800, (long)summary["ttl_seconds"]!);
+        Assert.Equal(3, (int)summary["sessions"]!);
+        Assert.Equal(3, summary["credentials"]!.AsArray().Sum(c => (int)c!["sessions"]!));
+        Assert.Equal(401, (await server.GetAsync("/session-affinity", key: null)).Status);
+    }
+
+    [Fact]
     public async Task Reset_by_model_clears_that_model_on_every_credential()
     {
         await using var server = await ManagementServer.StartAsync();

@@ -139,6 +139,40 @@ public sealed class ConfigRoutingTests
         Assert.Equal(3, pool.Scheduler.Affinity.View(TimeSpan.FromHours(1)).PerCredential.Values.Sum());
     }
 
+    // A Responses client that keeps no history and no session: each turn names only the previous answer's id.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_chain_of_previous_response_ids_stays_on_one_account(bool stream)
+    {
+        await using var pool = await StartAsync("routing:\n  strategy: round-robin\n  session-affinity: true\n");
+        var answers = 0;
+        pool.Upstream.RespondWith(_ => new ChatReply { Id = $"chatcmpl-{Interlocked.Increment(ref answers)}" }.WithText("ok")); // a new id per answer, as upstreams do
+        string? previous = null;
+        var ids = new List<string>();
+        for (var turn = 1; turn <= 3; turn++)
+        {
+            var body = new JsonObject { ["model"] = "m", ["stream"] = stream, ["input"] = $"chain turn {turn}" };
+            if (previous is not null) body["previous_response_id"] = previous;
+            var answer = await pool.PostAsync("/v1/responses", body.ToJsonString());
+            Assert.Equal(200, answer.Status);
+            previous = stream ? StreamedResponseId(answer.Body) : (string)JsonNode.Parse(answer.Body)!["id"]!;
+            ids.Add(previous);
+        }
+        // Each turn's key is new (its own input, the previous id), so round-robin alone would alternate the accounts.
+        var keys = pool.KeysFor("chain turn");
+        Assert.Equal(3, keys.Count);
+        Assert.Single(keys.Distinct());
+        Assert.Equal(3, ids.Distinct().Count());
+        Assert.Equal(3, pool.Scheduler.ResponseChains.View(TimeSpan.FromHours(1)).Count);
+    }
+
+    private static string StreamedResponseId(string sse)
+    {
+        var created = sse.Split('\n').First(l => l.StartsWith("data:", StringComparison.Ordinal) && l.Contains("response.created"));
+        return (string)JsonNode.Parse(created[5..])!["response"]!["id"]!;
+    }
+
     [Fact]
     public async Task Without_session_affinity_the_same_conversation_rotates()
     {
@@ -225,5 +259,77 @@ public sealed class ConfigRoutingTests
         Assert.Equal(enabled, answer.Response.Headers.TryGetValues("X-Ratelimit-Remaining-Requests", out var values) && values.Single() == "42");
         Assert.False(answer.Response.Headers.Contains("Set-Cookie"));
         Assert.Equal("application/json", answer.Response.Content.Headers.ContentType?.MediaType);
+    }
+}
+
+/// <summary>
+/// passthrough-headers with failover: an upstream stream that answers 200 with its headers and then fails before its first
+/// event is an attempt that did not serve; only the headers of the account that did serve reach the client.
+/// </summary>
+public sealed class PassthroughHeadersFailoverTests
+{
+    private sealed class FailingStreamReply(IReadOnlyDictionary<string, string> headers) : FakeReply
+    {
+        public override async Task WriteAsync(Microsoft.AspNetCore.Http.HttpContext http, RecordedRequest request)
+        {
+            http.Response.StatusCode = 200;
+            http.Response.ContentType = "text/event-stream";
+            foreach (var (name, value) in headers) http.Response.Headers[name] = value;
+            await http.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(
+                "data: " + """{"error":{"message":"upstream overloaded","type":"server_error","code":"overloaded"}}""" + "\n\n"));
+        }
+    }
+
+    // A translated stream (Anthropic client, OpenAI upstream): the error event comes before any answer event, so the
+    // attempt fails before its first byte and the next account serves.
+    [Theory]
+    [InlineData("/v1/messages", """{"model":"m","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"hi"}]}""")]
+    [InlineData("/v1/responses", """{"model":"m","stream":true,"input":"hi"}""")]
+    public async Task Only_the_serving_attempts_headers_reach_the_client(string path, string body)
+    {
+        await using var upstream = await FakeOpenAIUpstream.StartAsync();
+        var config = $"""
+            api-keys: ["k"]
+            passthrough-headers: true
+            routing:
+              strategy: fill-first
+            openai-compatibility:
+              - name: "pool"
+                base-url: "{upstream.BaseUrl}"
+                api-key-entries:
+                  - api-key: "sk-one"
+                  - api-key: "sk-two"
+                models:
+                  - {"{"}name: "up-m", alias: "m"{"}"}
+            """;
+        var served = new ConcurrentQueue<string>();
+        var failedFirst = 0;
+        upstream.RespondWith(request =>
+        {
+            var key = request.Header("Authorization")!["Bearer ".Length..];
+            if (Interlocked.Exchange(ref failedFirst, 1) == 0)
+                return new FailingStreamReply(new Dictionary<string, string> { ["X-Ratelimit-Remaining-Requests"] = "failed-" + key, ["X-Only-On-Failed"] = "1" });
+            served.Enqueue(key);
+            return new HeaderedReply(FakeReply.Sse(ChatReply.Text("hello").Chunks("up-m", false)),
+                new Dictionary<string, string> { ["X-Ratelimit-Remaining-Requests"] = "served-" + key });
+        });
+        await using var server = await TestServer.StartAsync(config, clientKey: "k", pluginsFolder: Path.Combine(AppContext.BaseDirectory, "plugins"));
+        using var response = await server.Client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Contains("hello", text);
+        Assert.Equal(2, upstream.ChatRequests.Count); // the first account failed before its first event; the second served
+        Assert.Equal("served-" + served.Single(), response.Headers.GetValues("X-Ratelimit-Remaining-Requests").Single());
+        Assert.False(response.Headers.Contains("X-Only-On-Failed"));
+    }
+
+    /// <summary>Another reply with headers set before it writes.</summary>
+    private sealed class HeaderedReply(FakeReply inner, IReadOnlyDictionary<string, string> headers) : FakeReply
+    {
+        public override Task WriteAsync(Microsoft.AspNetCore.Http.HttpContext http, RecordedRequest request)
+        {
+            foreach (var (name, value) in headers) http.Response.Headers[name] = value;
+            return inner.WriteAsync(http, request);
+        }
     }
 }
