@@ -48,6 +48,27 @@ internal sealed partial class ConfigWriter(ConfigStore store, ILogger<ConfigWrit
         }
     }
 
+    /// <summary>
+    /// Hashes a plaintext management key in the file; writes only when there was one to hash, so a reload that
+    /// publishes the same config does not set off another write (and another reload) forever. True when it wrote.
+    /// </summary>
+    public async Task<bool> HashSecretAsync(CancellationToken cancellationToken = default)
+    {
+        if (Path is not { } path) return false;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!File.Exists(path)) return false;
+            var text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+            if (ManagementSecret.HashInText(text) is not { } hashed) return false;
+            return await WriteLockedAsync(path, hashed, "remote-management.secret-key (hashed)", cancellationToken).ConfigureAwait(false) is null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Replaces the whole file (PUT /config.yaml) after validating it; null on success, else the error reply.</summary>
     public async Task<Reply?> ReplaceAsync(string yaml, CancellationToken cancellationToken = default)
     {

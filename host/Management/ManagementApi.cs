@@ -51,8 +51,14 @@ internal static class ManagementApi
             if (string.IsNullOrEmpty(secret) || ManagementSecret.IsHash(secret)) return;
             _ = Task.Run(async () =>
             {
-                var result = await writer.EditAsync(_ => null, "remote-management.secret-key (hashed)");
-                if (result.Status != 200) logger.LogWarning("Could not replace the plaintext management key by its hash (status {Status})", result.Status);
+                try
+                {
+                    await writer.HashSecretAsync();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    logger.LogWarning("Could not replace the plaintext management key by its hash: {Error}", e.GetType().Name);
+                }
             });
         };
     }

@@ -55,8 +55,9 @@ internal static class ManagementSecret
         try
         {
             editor = new YamlEditor(yaml);
-            if (editor.Get(Path) is not JsonValue value || value.GetValueKind() != System.Text.Json.JsonValueKind.String) return null;
-            var secret = value.GetValue<string>();
+            // Any scalar counts, typed or not: `secret-key: 123456` is a key too, and leaving it unhashed would make
+            // every reload try again. The raw text is what the loader reads as the key.
+            var secret = editor.ScalarText(Path);
             if (string.IsNullOrEmpty(secret) || IsHash(secret)) return null;
             editor.Set(Path, Hash(secret));
         }

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using PluginProxy.Host.Config;
+using PluginProxy.Host.Management;
+
+namespace PluginProxy.Tests.Host.Management;
+
+/// <summary>Defects found in review of the management API: each test fails without its fix.</summary>
+public sealed class ManagementHardeningTests
+{
+    [Theory]
+    [InlineData("123456", "123456")]
+    [InlineData("true", "true")]
+    [InlineData("1.0", "1.0")]
+    [InlineData("'quoted'", "quoted")]
+    public void An_unquoted_numeric_or_boolean_key_is_hashed_from_its_raw_text(string yamlValue, string key)
+    {
+        var hashed = ManagementSecret.HashInText($"remote-management:\n  secret-key: {yamlValue}  # keep\n");
+        Assert.NotNull(hashed);
+        var stored = new YamlEditor(hashed).ScalarText(ManagementSecret.Path);
+        Assert.True(ManagementSecret.IsHash(stored));
+        Assert.True(ManagementSecret.Verify(key, stored!));
+        Assert.Contains("  # keep", hashed);
+        Assert.Null(ManagementSecret.HashInText(hashed)); // nothing left to do: no write on the next reload
+    }
+
+    [Fact]
+    public async Task Hashing_on_reload_writes_only_when_there_was_a_plaintext_key()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"secfix-{Guid.NewGuid():N}.yaml");
+        try
+        {
+            await File.WriteAllTextAsync(path, "remote-management:\n  secret-key: 123456\n");
+            var store = new ConfigStore(ConfigLoader.Parse(await File.ReadAllTextAsync(path), path));
+            var published = 0;
+            store.Changed += (_, _) => published++;
+            var writer = new ConfigWriter(store, NullLogger<ConfigWriter>.Instance);
+            Assert.True(await writer.HashSecretAsync());
+            Assert.True(ManagementSecret.IsHash(store.Config.RemoteManagement.SecretKey));
+            var after = await File.ReadAllTextAsync(path);
+            Assert.False(await writer.HashSecretAsync());
+            Assert.Equal(after, await File.ReadAllTextAsync(path));
+            Assert.Equal(1, published);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
