@@ -39,15 +39,23 @@ internal static class ManagementApi
         return api;
     }
 
+    private static void WarnIfTooLong(ILogger logger, string? secret)
+    {
+        if (ManagementSecret.TooLong(secret))
+            logger.LogError("remote-management.secret-key is longer than {Max} bytes (bcrypt would check only the first {Max}); the management API stays disabled until a shorter key is set", ManagementSecret.MaxKeyBytes, ManagementSecret.MaxKeyBytes);
+    }
+
     // A hand edit that puts a plaintext secret back is hashed too, through the same writer.
     private static void HashPlaintextOnReload(WebApplication app)
     {
         var config = app.Services.GetRequiredService<ConfigStore>();
         var writer = app.Services.GetRequiredService<ConfigWriter>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ManagementApi));
+        WarnIfTooLong(logger, config.Config.RemoteManagement.SecretKey);
         config.Changed += (previous, next) =>
         {
             var secret = next.Config.RemoteManagement.SecretKey;
+            WarnIfTooLong(logger, secret);
             if (string.IsNullOrEmpty(secret) || ManagementSecret.IsHash(secret)) return;
             _ = Task.Run(async () =>
             {

@@ -47,3 +47,42 @@ public sealed class ManagementHardeningTests
         }
     }
 }
+
+public sealed class ManagementLockoutHardeningTests
+{
+    [Fact]
+    public async Task Requests_without_a_key_never_lock_the_admin_out()
+    {
+        await using var server = await ManagementServer.StartAsync();
+        for (var i = 0; i < 12; i++) Assert.Equal(401, (await server.GetAsync("/debug", key: null)).Status);
+        Assert.Equal(200, (await server.GetAsync("/debug")).Status);
+    }
+
+    [Fact]
+    public void An_attempt_is_counted_before_its_check_so_only_five_guesses_get_through()
+    {
+        var lockout = new ManagementLockout(TimeProvider.System);
+        var allowed = Enumerable.Range(0, 8).Count(_ => lockout.TryAttempt("10.0.0.1"));
+        Assert.Equal(ManagementLockout.MaxFailures, allowed);
+        Assert.NotNull(lockout.BannedFor("10.0.0.1"));
+    }
+
+    [Fact]
+    public async Task A_key_longer_than_72_bytes_is_not_hashed_and_leaves_the_api_off()
+    {
+        var longKey = new string('k', 73);
+        Assert.Null(ManagementSecret.HashInText($"remote-management:\n  secret-key: {longKey}\n"));
+        await using var server = await ManagementServer.StartAsync(secret: longKey);
+        Assert.Equal(404, (await server.GetAsync("/debug", key: longKey)).Status);
+        Assert.Contains(longKey, server.ConfigText); // left as it was, not truncated into a hash
+    }
+
+    [Fact]
+    public void A_presented_key_longer_than_72_bytes_never_matches_a_hash()
+    {
+        var key = new string('a', 72);
+        var hash = ManagementSecret.Hash(key);
+        Assert.False(ManagementSecret.Verify(key + "extra", hash));
+        Assert.True(ManagementSecret.Verify(key, hash));
+    }
+}
