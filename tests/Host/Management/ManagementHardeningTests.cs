@@ -86,3 +86,27 @@ public sealed class ManagementLockoutHardeningTests
         Assert.True(ManagementSecret.Verify(key, hash));
     }
 }
+
+public sealed class ManagementBodyLimitTests
+{
+    [Fact]
+    public async Task A_config_yaml_over_4_MiB_is_refused_with_413_and_the_file_is_untouched()
+    {
+        await using var server = await ManagementServer.StartAsync();
+        var before = server.ConfigText;
+        var huge = "port: 8317\n# " + new string('x', 4 * 1024 * 1024) + "\n";
+        var (status, body, _) = await server.SendAsync(HttpMethod.Put, "/config.yaml", huge);
+        Assert.Equal(413, status);
+        Assert.Contains("larger than 4 MiB", (string?)body!["error"]);
+        Assert.Equal(before, server.ConfigText);
+    }
+
+    [Fact]
+    public async Task A_raw_auth_file_over_1_MiB_is_413_and_a_name_with_a_control_character_is_400()
+    {
+        await using var server = await ManagementServer.StartAsync();
+        var big = "{\"type\":\"claude\",\"pad\":\"" + new string('x', 1024 * 1024) + "\"}";
+        Assert.Equal(413, (await server.SendAsync(HttpMethod.Post, "/auth-files?name=big.json", big)).Status);
+        Assert.Equal(400, (await server.SendAsync(HttpMethod.Post, "/auth-files?name=a%00.json", "{\"type\":\"claude\"}")).Status);
+    }
+}
