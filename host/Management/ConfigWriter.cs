@@ -37,7 +37,8 @@ internal sealed partial class ConfigWriter(ConfigStore store, ILogger<ConfigWrit
             }
             catch (Exception e) when (e is InvalidOperationException or YamlDotNet.Core.YamlException)
             {
-                return Reply.Error(500, $"failed to save config: {e.Message}");
+                // The file's layout (flow style, aliases) or a broken file stops the edit: a conflict to fix by hand, not a server fault.
+                return Reply.Error(409, $"failed to save config: {e.Message}");
             }
             if (stop is not null) return stop;
             return await WriteLockedAsync(path, editor.Text, what, cancellationToken).ConfigureAwait(false) ?? Reply.Ok();

@@ -110,3 +110,29 @@ public sealed class ManagementBodyLimitTests
         Assert.Equal(400, (await server.SendAsync(HttpMethod.Post, "/auth-files?name=a%00.json", "{\"type\":\"claude\"}")).Status);
     }
 }
+
+public sealed class ConfigWriterRefusalTests
+{
+    [Fact]
+    public async Task An_edit_the_yaml_editor_refuses_is_a_409_and_nothing_is_written()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"secfix-{Guid.NewGuid():N}.yaml");
+        try
+        {
+            const string text = "port: 8317\nrouting: {strategy: round-robin}\n";
+            await File.WriteAllTextAsync(path, text);
+            var writer = new ConfigWriter(new ConfigStore(ConfigLoader.Parse(text, path)), NullLogger<ConfigWriter>.Instance);
+            var reply = await writer.EditAsync(editor =>
+            {
+                editor.Remove(["routing", "strategy"]); // not on a line of its own: refused
+                return null;
+            }, "routing.strategy");
+            Assert.Equal(409, reply.Status);
+            Assert.Equal(text, await File.ReadAllTextAsync(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
