@@ -30,6 +30,20 @@ internal sealed partial class YamlEditor(string text)
         return node is null ? null : ToJson(node);
     }
 
+    /// <summary>The raw text of the scalar at <paramref name="path"/> (as YAML read it, untyped); null when absent, not a scalar, or null-like.</summary>
+    public string? ScalarText(params string[] path)
+    {
+        var node = Parse(Text);
+        foreach (var key in path)
+        {
+            if (node is not MapNode map || map.Find(key) is not { } pair) return null;
+            node = pair.Value;
+        }
+        if (node is not ScalarNode scalar || scalar.IsAlias) return null;
+        if (scalar.Style is ScalarStyle.Plain or ScalarStyle.Any && scalar.Value is "" or "~" or "null" or "Null" or "NULL") return null;
+        return scalar.Value;
+    }
+
     /// <summary>The whole document as JSON (an empty object for an empty document).</summary>
     public JsonObject GetAll() => Parse(Text) is MapNode map ? (JsonObject)ToJson(map)! : new JsonObject();
 
@@ -241,6 +255,7 @@ internal sealed partial class YamlEditor(string text)
     {
         public string Value = "";
         public ScalarStyle Style;
+        public bool IsAlias;
         public bool IsEmpty => Style is ScalarStyle.Plain or ScalarStyle.Any && Value.Length == 0;
         public bool Block => Style is ScalarStyle.Literal or ScalarStyle.Folded;
     }
@@ -282,7 +297,7 @@ internal sealed partial class YamlEditor(string text)
                 return new ScalarNode { Start = (int)scalar.Start.Index, End = end, Value = scalar.Value, Style = scalar.Style };
             case AnchorAlias alias:
                 parser.MoveNext();
-                return new ScalarNode { Start = (int)alias.Start.Index, End = (int)alias.End.Index, Value = "*" + alias.Value, Style = ScalarStyle.Plain };
+                return new ScalarNode { Start = (int)alias.Start.Index, End = (int)alias.End.Index, Value = "*" + alias.Value, Style = ScalarStyle.Plain, IsAlias = true };
             case MappingStart start:
             {
                 parser.MoveNext();

@@ -61,7 +61,7 @@ internal static class AuthFileEndpoints
             {
                 var form = await http.Request.ReadFormAsync(http.RequestAborted);
                 if (form.Files["file"] is not { } file) return Reply.BadRequest("missing file field");
-                if (file.Length > MaxFileBytes) return Reply.BadRequest("file too large");
+                if (file.Length > MaxFileBytes) return Reply.Error(413, "file too large (over 1 MiB)");
                 name = FileName(file.FileName);
                 using var buffer = new MemoryStream();
                 await file.CopyToAsync(buffer, http.RequestAborted);
@@ -70,10 +70,9 @@ internal static class AuthFileEndpoints
             else
             {
                 name = FileName(http.Request.Query["name"].ToString());
-                using var buffer = new MemoryStream();
-                await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-                if (buffer.Length > MaxFileBytes) return Reply.BadRequest("file too large");
-                bytes = buffer.ToArray();
+                var (raw, tooLarge) = await Reply.ReadBytesAsync(http, MaxFileBytes);
+                if (tooLarge is not null) return tooLarge;
+                bytes = raw!;
             }
             if (name is null) return Reply.BadRequest("invalid name: expected a plain *.json file name");
             JsonObject content;
@@ -131,7 +130,7 @@ internal static class AuthFileEndpoints
     private static string? FileName(string? raw)
     {
         var name = raw?.Trim();
-        if (string.IsNullOrEmpty(name) || name != Path.GetFileName(name) || name.Contains('\\') || name.StartsWith('.')
+        if (string.IsNullOrEmpty(name) || name.Any(char.IsControl) || name != Path.GetFileName(name) || name.Contains('\\') || name.StartsWith('.')
             || !name.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             return null;
         return name;

@@ -16,6 +16,8 @@ namespace PluginProxy.Host.Management;
 /// </summary>
 internal static class ConfigEndpoints
 {
+    private const int MaxConfigBytes = 4 * 1024 * 1024;
+
     internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower,
@@ -36,8 +38,9 @@ internal static class ConfigEndpoints
         });
         api.MapPut("/config.yaml", async (HttpContext http, ConfigWriter writer) =>
         {
-            using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
-            var yaml = await reader.ReadToEndAsync(http.RequestAborted);
+            var (bytes, tooLarge) = await Reply.ReadBytesAsync(http, MaxConfigBytes);
+            if (tooLarge is not null) return tooLarge;
+            var yaml = Encoding.UTF8.GetString(bytes!);
             if (string.IsNullOrWhiteSpace(yaml)) return Reply.Json(new JsonObject { ["error"] = "invalid_yaml", ["message"] = "empty body" }, 400);
             return await writer.ReplaceAsync(yaml, http.RequestAborted) ?? Reply.Json(new JsonObject { ["ok"] = true, ["changed"] = new JsonArray("config") });
         });

@@ -37,10 +37,32 @@ internal sealed partial class ConfigWriter(ConfigStore store, ILogger<ConfigWrit
             }
             catch (Exception e) when (e is InvalidOperationException or YamlDotNet.Core.YamlException)
             {
-                return Reply.Error(500, $"failed to save config: {e.Message}");
+                // The file's layout (flow style, aliases) or a broken file stops the edit: a conflict to fix by hand, not a server fault.
+                return Reply.Error(409, $"failed to save config: {e.Message}");
             }
             if (stop is not null) return stop;
             return await WriteLockedAsync(path, editor.Text, what, cancellationToken).ConfigureAwait(false) ?? Reply.Ok();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Hashes a plaintext management key in the file; writes only when there was one to hash, so a reload that
+    /// publishes the same config does not set off another write (and another reload) forever. True when it wrote.
+    /// </summary>
+    public async Task<bool> HashSecretAsync(CancellationToken cancellationToken = default)
+    {
+        if (Path is not { } path) return false;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!File.Exists(path)) return false;
+            var text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+            if (ManagementSecret.HashInText(text) is not { } hashed) return false;
+            return await WriteLockedAsync(path, hashed, "remote-management.secret-key (hashed)", cancellationToken).ConfigureAwait(false) is null;
         }
         finally
         {

@@ -39,20 +39,34 @@ internal static class ManagementApi
         return api;
     }
 
+    private static void WarnIfTooLong(ILogger logger, string? secret)
+    {
+        if (ManagementSecret.TooLong(secret))
+            logger.LogError("remote-management.secret-key is longer than {Max} bytes (bcrypt would check only the first {Max}); the management API stays disabled until a shorter key is set", ManagementSecret.MaxKeyBytes, ManagementSecret.MaxKeyBytes);
+    }
+
     // A hand edit that puts a plaintext secret back is hashed too, through the same writer.
     private static void HashPlaintextOnReload(WebApplication app)
     {
         var config = app.Services.GetRequiredService<ConfigStore>();
         var writer = app.Services.GetRequiredService<ConfigWriter>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ManagementApi));
+        WarnIfTooLong(logger, config.Config.RemoteManagement.SecretKey);
         config.Changed += (previous, next) =>
         {
             var secret = next.Config.RemoteManagement.SecretKey;
+            WarnIfTooLong(logger, secret);
             if (string.IsNullOrEmpty(secret) || ManagementSecret.IsHash(secret)) return;
             _ = Task.Run(async () =>
             {
-                var result = await writer.EditAsync(_ => null, "remote-management.secret-key (hashed)");
-                if (result.Status != 200) logger.LogWarning("Could not replace the plaintext management key by its hash (status {Status})", result.Status);
+                try
+                {
+                    await writer.HashSecretAsync();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    logger.LogWarning("Could not replace the plaintext management key by its hash: {Error}", e.GetType().Name);
+                }
             });
         };
     }

@@ -24,6 +24,35 @@ internal sealed class ManagementLockout(TimeProvider clock)
         return _entries.TryGetValue(address, out var entry) && entry.BannedUntil is { } until && until > now ? until - now : null;
     }
 
+    /// <summary>
+    /// Counts a key check that has not finished yet as a failure, before it runs, so parallel guesses cannot get past
+    /// <see cref="MaxFailures"/>; a success then clears it. False when the address is already locked out.
+    /// </summary>
+    public bool TryAttempt(string address)
+    {
+        var counted = false;
+        var now = clock.GetUtcNow();
+        if (_entries.Count > PurgeAbove) Purge(now);
+        _entries.AddOrUpdate(address,
+            _ =>
+            {
+                counted = true;
+                return new Entry(1, now, null);
+            },
+            (_, old) =>
+            {
+                if (old.BannedUntil is { } until && until > now)
+                {
+                    counted = false;
+                    return old;
+                }
+                counted = true;
+                var failures = old.BannedUntil is not null || now - old.LastFailure > ForgetAfter ? 1 : old.Failures + 1;
+                return failures >= MaxFailures ? new Entry(0, now, now + BanDuration) : new Entry(failures, now, null);
+            });
+        return counted;
+    }
+
     public void Failed(string address)
     {
         var now = clock.GetUtcNow();

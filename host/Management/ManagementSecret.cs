@@ -24,14 +24,33 @@ internal static class ManagementSecret
     public static bool IsHash(string? value) =>
         value is { Length: 60 } && (value.StartsWith("$2a$", StringComparison.Ordinal) || value.StartsWith("$2b$", StringComparison.Ordinal) || value.StartsWith("$2y$", StringComparison.Ordinal));
 
+    /// <summary>bcrypt reads only a key's first 72 bytes; longer keys are refused (management stays off) rather than truncated.</summary>
+    public const int MaxKeyBytes = 72;
+
+    /// <summary>True for a plaintext key bcrypt could not hash whole (longer than <see cref="MaxKeyBytes"/> UTF-8 bytes).</summary>
+    public static bool TooLong(string? plaintext) => plaintext is not null && !IsHash(plaintext) && Encoding.UTF8.GetByteCount(plaintext) > MaxKeyBytes;
+
     public static string Hash(string plaintext) => BCrypt.Net.BCrypt.HashPassword(plaintext, WorkFactor);
 
-    /// <summary>True when <paramref name="presented"/> is the key <paramref name="stored"/> (a bcrypt hash, or plaintext not yet hashed).</summary>
-    public static bool Verify(string presented, string stored)
+    /// <summary>
+    /// Decides without bcrypt when it can: true/false for a plaintext stored key, true for the key last verified
+    /// against this hash; null when only bcrypt can tell.
+    /// </summary>
+    public static bool? VerifyCheap(string presented, string stored)
     {
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         if (!IsHash(stored)) return CryptographicOperations.FixedTimeEquals(digest, SHA256.HashData(Encoding.UTF8.GetBytes(stored)));
         if (Volatile.Read(ref _verified) is { } cached && cached.Hash == stored && CryptographicOperations.FixedTimeEquals(cached.Digest, digest)) return true;
+        return null;
+    }
+
+    /// <summary>True when <paramref name="presented"/> is the key <paramref name="stored"/> (a bcrypt hash, or plaintext not yet hashed).</summary>
+    public static bool Verify(string presented, string stored)
+    {
+        if (VerifyCheap(presented, stored) is { } cheap) return cheap;
+        // bcrypt would compare only the first 72 bytes; no key that long is ever hashed, so a longer one is wrong.
+        if (Encoding.UTF8.GetByteCount(presented) > MaxKeyBytes) return false;
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         bool ok;
         try
         {
@@ -55,9 +74,10 @@ internal static class ManagementSecret
         try
         {
             editor = new YamlEditor(yaml);
-            if (editor.Get(Path) is not JsonValue value || value.GetValueKind() != System.Text.Json.JsonValueKind.String) return null;
-            var secret = value.GetValue<string>();
-            if (string.IsNullOrEmpty(secret) || IsHash(secret)) return null;
+            // Any scalar counts, typed or not: `secret-key: 123456` is a key too, and leaving it unhashed would make
+            // every reload try again. The raw text is what the loader reads as the key.
+            var secret = editor.ScalarText(Path);
+            if (string.IsNullOrEmpty(secret) || IsHash(secret) || TooLong(secret)) return null;
             editor.Set(Path, Hash(secret));
         }
         catch (Exception e) when (e is YamlDotNet.Core.YamlException or InvalidOperationException)

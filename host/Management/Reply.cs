@@ -22,21 +22,36 @@ internal sealed class Reply(int status, JsonNode body) : IResult
 
     public static Reply NotFound(string message) => Error(404, message);
 
-    /// <summary>The request body as JSON, or a 400 naming what is wrong.</summary>
-    public static async Task<(JsonNode? Body, Reply? Error)> ReadBodyAsync(HttpContext http, int maxBytes = 4 * 1024 * 1024)
+    /// <summary>
+    /// The raw request body, refused with a 413 as soon as it passes <paramref name="maxBytes"/> (checked while
+    /// reading: the server sets no global body limit, and a huge body must not be buffered first).
+    /// </summary>
+    public static async Task<(byte[]? Bytes, Reply? Error)> ReadBytesAsync(HttpContext http, int maxBytes)
     {
+        var tooLarge = Error(413, $"body larger than {Describe(maxBytes)}");
+        if (http.Request.ContentLength > maxBytes) return (null, tooLarge);
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
         {
+            if (buffer.Length + read > maxBytes) return (null, tooLarge);
             buffer.Write(chunk, 0, read);
-            if (buffer.Length > maxBytes) return (null, BadRequest($"body larger than {maxBytes / 1024 / 1024} MiB"));
         }
-        if (buffer.Length == 0) return (null, BadRequest("invalid body: empty"));
+        return (buffer.ToArray(), null);
+    }
+
+    private static string Describe(int bytes) => bytes >= 1024 * 1024 ? $"{bytes / 1024 / 1024} MiB" : $"{bytes / 1024} KiB";
+
+    /// <summary>The request body as JSON, or a 400 naming what is wrong (413 when too large).</summary>
+    public static async Task<(JsonNode? Body, Reply? Error)> ReadBodyAsync(HttpContext http, int maxBytes = 4 * 1024 * 1024)
+    {
+        var (bytes, tooLarge) = await ReadBytesAsync(http, maxBytes);
+        if (tooLarge is not null) return (null, tooLarge);
+        if (bytes!.Length == 0) return (null, BadRequest("invalid body: empty"));
         try
         {
-            return (JsonNode.Parse(buffer.ToArray()), null);
+            return (JsonNode.Parse(bytes), null);
         }
         catch (JsonException e)
         {

@@ -36,7 +36,9 @@ internal static class UsageEndpoints
             List<UsageRecord> records;
             try
             {
-                using var document = await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
+                var (bytes, tooLarge) = await Reply.ReadBytesAsync(http, 64 * 1024 * 1024);
+                if (tooLarge is not null) return tooLarge;
+                using var document = JsonDocument.Parse(bytes);
                 records = UsageJson.ReadImport(document.RootElement, clock.GetUtcNow());
             }
             catch (JsonException)

@@ -30,10 +30,12 @@ internal sealed partial class SecretRedactor
     /// <summary>Re-reads every secret from the stores' current values (inside a lock, so racing updates never publish stale sets).</summary>
     public void Update(ConfigStore configStore, CredentialStore credentialStore)
     {
-        lock (_updateGate) Update(configStore.Config, credentialStore.Current);
+        var current = configStore.Current;
+        lock (_updateGate) Update(current.Config, credentialStore.Current, current.Json);
     }
 
-    internal void Update(ProxyConfig config, CredentialSnapshot credentials)
+    /// <param name="configJson">The whole config as JSON (<see cref="LoadedConfig.Json"/>), for blocks plugins own (<c>ampcode</c>).</param>
+    internal void Update(ProxyConfig config, CredentialSnapshot credentials, JsonElement configJson = default)
     {
         var values = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in config.ApiKeys) values.Add(key ?? "");
@@ -53,6 +55,7 @@ internal sealed partial class SecretRedactor
             foreach (var header in entry.Headers.Values) values.Add(header);
         }
         AddProxyPassword(values, config.ProxyUrl);
+        if (configJson.ValueKind == JsonValueKind.Object && configJson.TryGetProperty("ampcode", out var amp)) AddAmpKeys(values, amp);
         foreach (var credential in credentials.All)
         {
             values.Add(credential.ApiKey ?? "");
@@ -101,6 +104,17 @@ internal sealed partial class SecretRedactor
                     break;
             }
         }
+    }
+
+    // ampcode.upstream-api-key and ampcode.upstream-api-keys[].upstream-api-key (the Amp plugin's upstream keys).
+    private static void AddAmpKeys(HashSet<string> values, JsonElement amp)
+    {
+        if (amp.ValueKind != JsonValueKind.Object) return;
+        if (amp.TryGetProperty("upstream-api-key", out var key) && key.ValueKind == JsonValueKind.String) values.Add(key.GetString() ?? "");
+        if (!amp.TryGetProperty("upstream-api-keys", out var list) || list.ValueKind != JsonValueKind.Array) return;
+        foreach (var entry in list.EnumerateArray())
+            if (entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("upstream-api-key", out var k) && k.ValueKind == JsonValueKind.String)
+                values.Add(k.GetString() ?? "");
     }
 
     private static void AddProxyPassword(HashSet<string> values, string? proxyUrl)
