@@ -17,6 +17,7 @@ root=$(cd "$here/.." && pwd)
 src=${PERF:-$root/../shared/perf}
 [[ -d "$src" ]] || src=/work/shared/perf
 work=$(mktemp -d /tmp/pluginproxy-load.XXXXXX)
+chmod 755 "$work"   # nginx workers (another user) read the fake upstream's files from here
 trap 'rm -rf "$work/sut"' EXIT
 cp -r "$src" "$work/perf"   # the shared copy may be read-only; the harness writes next to its files
 

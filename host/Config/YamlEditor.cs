@@ -345,8 +345,12 @@ internal sealed partial class YamlEditor(string text)
         if (v.Length == 0 || v is "~" or "null" or "Null" or "NULL") return null;
         if (v is "true" or "True" or "TRUE") return JsonValue.Create(true);
         if (v is "false" or "False" or "FALSE") return JsonValue.Create(false);
-        if (long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
-        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)) return JsonValue.Create(d);
+        // A number only when it writes back as the same text: 0123, 1.0 or 1e3 stay strings, so rewriting a list around
+        // them never changes a key (0123 -> 123) or a header value (1.0 -> 1).
+        if (long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
+            && l.ToString(CultureInfo.InvariantCulture) == v) return JsonValue.Create(l);
+        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
+            && d.ToString("R", CultureInfo.InvariantCulture) == v) return JsonValue.Create(d);
         return JsonValue.Create(v);
     }
 }

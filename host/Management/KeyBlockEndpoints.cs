@@ -197,6 +197,8 @@ internal static class KeyBlockEndpoints
             if (error is not null) return error;
             var map = body is JsonObject o && o.Count == 1 && o["items"] is JsonObject items ? items : body as JsonObject;
             if (map is null || map.Any(p => p.Value is not JsonArray)) return Reply.BadRequest($"invalid body: {key} must map each provider to a list");
+            if (map.GroupBy(p => p.Key.Trim().ToLowerInvariant()).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                return Reply.BadRequest($"invalid body: provider '{twice.Key}' is given more than once");
             var normalized = new JsonObject(map.Where(p => ((JsonArray)p.Value!).Count > 0)
                 .Select(p => KeyValuePair.Create(p.Key.Trim().ToLowerInvariant(), (JsonNode?)p.Value!.DeepClone())));
             return await writer.EditAsync(e => ConfigEndpoints.Set(e, [key], normalized), key, http.RequestAborted);

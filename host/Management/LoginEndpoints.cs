@@ -18,9 +18,10 @@ internal static class LoginEndpoints
         api.MapGet("/{provider}-auth-url", (HttpContext http, string provider, LoginSessions sessions) =>
         {
             // Query parameters become the plugin's login options (project_id -> project-id), as on the command line.
-            var options = http.Request.Query
-                .Where(q => q.Key != "is_webui")
-                .ToDictionary(q => q.Key.Replace('_', '-'), q => q.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            var given = http.Request.Query.Where(q => q.Key != "is_webui").Select(q => (Name: q.Key.Replace('_', '-'), Value: q.Value.ToString())).ToList();
+            if (given.GroupBy(q => q.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                return Task.FromResult(Reply.BadRequest($"option '{twice.Key}' is given more than once"));
+            var options = given.ToDictionary(q => q.Name, q => q.Value, StringComparer.OrdinalIgnoreCase);
             return sessions.StartAsync(provider, options, http.RequestAborted);
         });
         api.MapGet("/get-auth-status", (HttpContext http, LoginSessions sessions) =>

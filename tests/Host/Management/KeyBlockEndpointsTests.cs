@@ -93,6 +93,9 @@ public sealed class KeyBlockEndpointsTests
         await using var server = await ManagementServer.StartAsync(Yaml);
         Assert.Equal(200, (await server.PutAsync("/oauth-excluded-models", """{"items":{"Claude":["claude-3-*"]}}""")).Status);
         Assert.Equal(["claude-3-*"], server.Server.Server.Config.Config.OauthExcludedModels["claude"]);
+        var twice = await server.PutAsync("/oauth-excluded-models", """{"Claude":["a"],"claude":["b"]}""");
+        Assert.Equal(400, twice.Status);
+        Assert.Contains("more than once", (string?)twice.Body!["error"]);
         Assert.Equal(200, (await server.PatchAsync("/oauth-excluded-models", """{"provider":"codex","models":["gpt-4*"]}""")).Status);
         Assert.Equal(2, server.Server.Server.Config.Config.OauthExcludedModels.Count);
         Assert.Equal(404, (await server.PatchAsync("/oauth-excluded-models", """{"provider":"qwen","models":[]}""")).Status);

@@ -100,6 +100,9 @@ public sealed class LoginAndLogEndpointsTests
         Assert.Equal(400, unknown.Status);
         Assert.Contains("nosuch", (string?)unknown.Body!["error"]);
         Assert.Equal(400, (await server.GetAsync("/get-auth-status")).Status);
+        var twice = await server.GetAsync("/claude-auth-url?project_id=a&project-id=b");
+        Assert.Equal(400, twice.Status);
+        Assert.Contains("more than once", (string?)twice.Body!["error"]);
     }
 
     [Fact]

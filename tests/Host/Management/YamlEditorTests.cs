@@ -31,6 +31,17 @@ public sealed class YamlEditorTests
     }
 
     [Fact]
+    public void Rewriting_a_list_keeps_values_that_only_look_like_numbers()
+    {
+        var editor = new YamlEditor("api-keys:\n  - 000123\n  - 1.0\n  - 1e3\n  - 42\n  - abc\n");
+        var keys = editor.Get("api-keys")!.AsArray();
+        editor.Set(["api-keys"], keys.DeepClone()); // what a PATCH of one entry does to the whole list
+
+        var reread = new YamlEditor(editor.Text).Get("api-keys")!.AsArray().Select(n => n!.ToString()).ToArray();
+        Assert.Equal(["000123", "1.0", "1e3", "42", "abc"], reread);
+    }
+
+    [Fact]
     public void A_list_is_replaced_in_block_style_and_the_comments_around_it_stay()
     {
         var editor = new YamlEditor(Sample);
