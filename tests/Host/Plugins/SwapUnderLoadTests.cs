@@ -22,7 +22,7 @@ public sealed class SwapUnderLoadTests
         // Four clients send requests (passthrough and translated, streaming and not) until the changes are done.
         var clients = Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
         {
-            for (var n = 0; n < 2000 && !stop.IsCancellationRequested; n++)
+            for (var n = 0; n < 100_000 && !stop.IsCancellationRequested; n++)
             {
                 var (path, body) = ((worker + n) % 3) switch
                 {
@@ -43,6 +43,8 @@ public sealed class SwapUnderLoadTests
         {
             TestPluginCompiler.Deploy(server.PluginsFolder, "TestEcho", dll);
             await TestServer.EventuallyAsync(() => Task.FromResult(server.Server.Plugins.Current.Plugins.Any(p => p.Version == version)), $"{version} is loaded");
+            // The clients must meet each version under load, not only the swap; on a slow machine a swap can outrun them.
+            await TestServer.EventuallyAsync(() => Task.FromResult(servedBy.ContainsKey(version)), $"{version} served a request");
             await server.WriteConfigAsync($"api-keys: [\"load-key\", \"other-{version}\"]\n");
             await TestServer.EventuallyAsync(() => Task.FromResult(server.Server.Config.Config.ApiKeys.Contains($"other-{version}")), $"the config for {version} applies");
         }
