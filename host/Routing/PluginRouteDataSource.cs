@@ -22,56 +22,24 @@ internal sealed record PluginRouteOwner(string Plugin, string Router);
 /// ProxyConfigManager does for its config). Route records are copied into host-owned objects when a set is published,
 /// so the matcher's caches never keep an unloaded plugin's context alive.
 /// </summary>
-internal sealed partial class PluginRouteDataSource : EndpointDataSource, IDisposable
+internal sealed partial class PluginRouteDataSource : PluginEndpointDataSource
 {
     /// <summary>Plugin routes lose ties against the built-in ones (same path and method).</summary>
     private const int PluginRouteOrder = 1;
 
     private const string AnyMethod = "*";
 
-    private sealed record Table(long Revision, IReadOnlyList<Endpoint> Endpoints, CancellationTokenSource Changes)
-    {
-        public IChangeToken Token { get; } = new CancellationChangeToken(Changes.Token);
-    }
-
-    private readonly PluginRuntime _plugins;
     private readonly ForwardingHandler _forwarder;
     private readonly ILogger _logger;
-    private readonly Lock _rebuildGate = new();
-    private Table _table = new(-1, [], new CancellationTokenSource());
 
-    public PluginRouteDataSource(PluginRuntime plugins, ForwardingHandler forwarder, ILogger<PluginRouteDataSource> logger)
+    public PluginRouteDataSource(PluginRuntime plugins, ForwardingHandler forwarder, ILogger<PluginRouteDataSource> logger) : base(plugins)
     {
-        _plugins = plugins;
         _forwarder = forwarder;
         _logger = logger;
-        _plugins.Changed += OnPluginsChanged;
         Rebuild();
     }
 
-    public override IReadOnlyList<Endpoint> Endpoints => Volatile.Read(ref _table).Endpoints;
-
-    public override IChangeToken GetChangeToken() => Volatile.Read(ref _table).Token;
-
-    private void OnPluginsChanged(PluginSet _) => Rebuild();
-
-    /// <summary>Rebuilds from the runtime's current set, read under a lease inside the lock so a racing change never publishes a stale table.</summary>
-    internal void Rebuild()
-    {
-        Table previous;
-        lock (_rebuildGate)
-        {
-            previous = _table;
-            using var lease = _plugins.Acquire(); // the routers' getters run plugin code: keep their context loaded meanwhile
-            if (lease.Set.Revision == previous.Revision) return;
-            Volatile.Write(ref _table, new Table(lease.Set.Revision, Build(lease.Set), new CancellationTokenSource()));
-        }
-        // After publishing: the matcher re-reads Endpoints when the token fires. Not disposed: a consumer may still be
-        // registering on the old token, and must then be called at once.
-        previous.Changes.Cancel();
-    }
-
-    private List<Endpoint> Build(PluginSet set)
+    protected override IReadOnlyList<Endpoint> Build(PluginSet set)
     {
         var endpoints = new List<Endpoint>();
         var claimed = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
@@ -153,7 +121,6 @@ internal sealed partial class PluginRouteDataSource : EndpointDataSource, IDispo
         return false;
     }
 
-    public void Dispose() => _plugins.Changed -= OnPluginsChanged;
 
     [LoggerMessage(LogLevel.Warning, "Routing plugin {Router}: route {Pattern} ignored: {Reason}")]
     private partial void LogBadRoute(string router, string pattern, string reason);

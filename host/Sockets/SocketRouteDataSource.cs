@@ -20,51 +20,22 @@ internal sealed record SocketRouteOwner(string Plugin, string Provider, string P
 /// change token, like <c>Routing/PluginRouteDataSource</c>, so a relay path appears and disappears with its plugin.
 /// Client keys follow <c>ws-auth</c> (<see cref="ClientKeyMetadata.WebSocket"/>), not the <c>/v1</c> rule.
 /// </summary>
-internal sealed partial class SocketRouteDataSource : EndpointDataSource, IDisposable
+internal sealed partial class SocketRouteDataSource : PluginEndpointDataSource
 {
     /// <summary>Plugin paths lose ties against the built-in ones.</summary>
     private const int SocketRouteOrder = 1;
 
-    private sealed record Table(long Revision, IReadOnlyList<Endpoint> Endpoints, CancellationTokenSource Changes)
-    {
-        public IChangeToken Token { get; } = new CancellationChangeToken(Changes.Token);
-    }
-
-    private readonly PluginRuntime _plugins;
     private readonly SocketEndpointHandler _handler;
     private readonly ILogger _logger;
-    private readonly Lock _rebuildGate = new();
-    private Table _table = new(-1, [], new CancellationTokenSource());
 
-    public SocketRouteDataSource(PluginRuntime plugins, SocketEndpointHandler handler, ILogger<SocketRouteDataSource> logger)
+    public SocketRouteDataSource(PluginRuntime plugins, SocketEndpointHandler handler, ILogger<SocketRouteDataSource> logger) : base(plugins)
     {
-        _plugins = plugins;
         _handler = handler;
         _logger = logger;
-        _plugins.Changed += OnPluginsChanged;
         Rebuild();
     }
 
-    public override IReadOnlyList<Endpoint> Endpoints => Volatile.Read(ref _table).Endpoints;
-
-    public override IChangeToken GetChangeToken() => Volatile.Read(ref _table).Token;
-
-    private void OnPluginsChanged(PluginSet _) => Rebuild();
-
-    internal void Rebuild()
-    {
-        Table previous;
-        lock (_rebuildGate)
-        {
-            previous = _table;
-            using var lease = _plugins.Acquire(); // SocketEndpoints getters are plugin code
-            if (lease.Set.Revision == previous.Revision) return;
-            Volatile.Write(ref _table, new Table(lease.Set.Revision, Build(lease.Set), new CancellationTokenSource()));
-        }
-        previous.Changes.Cancel();
-    }
-
-    private List<Endpoint> Build(PluginSet set)
+    protected override IReadOnlyList<Endpoint> Build(PluginSet set)
     {
         var endpoints = new List<Endpoint>();
         var claimed = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -109,7 +80,6 @@ internal sealed partial class SocketRouteDataSource : EndpointDataSource, IDispo
         }
     }
 
-    public void Dispose() => _plugins.Changed -= OnPluginsChanged;
 
     [LoggerMessage(LogLevel.Warning, "Provider plugin {Provider}: WebSocket path {Pattern} ignored: {Reason}")]
     private partial void LogBadRoute(string provider, string pattern, string reason);

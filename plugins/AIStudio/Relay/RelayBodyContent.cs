@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using PluginProxy.Abstractions.Upstream;
 using PluginProxy.Sdk.Failures;
+using PluginProxy.Sdk.Streaming;
 
 namespace PluginProxy.Plugins.AIStudio.Relay;
 
@@ -10,15 +11,15 @@ namespace PluginProxy.Plugins.AIStudio.Relay;
 /// <c>stream_end</c>, and throws a transient <see cref="UpstreamException"/> when the relay reports an error or the session
 /// dies mid-answer, so the client gets its dialect's mid-stream error. Disposing it abandons the request.
 /// </summary>
-internal sealed class RelayBodyContent(PendingReply pending, string channel, RelayMessage? first) : HttpContent
+internal sealed class RelayBodyContent(PendingReply pending, RelayMessage? first) : HttpContent
 {
-    protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new RelayBodyStream(pending, channel, first));
+    protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new RelayBodyStream(pending, first));
 
     protected override Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) => CreateContentReadStreamAsync();
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
     {
-        await using var source = new RelayBodyStream(pending, channel, first);
+        await using var source = new RelayBodyStream(pending, first);
         await source.CopyToAsync(stream).ConfigureAwait(false);
     }
 
@@ -34,7 +35,8 @@ internal sealed class RelayBodyContent(PendingReply pending, string channel, Rel
         base.Dispose(disposing);
     }
 
-    private sealed class RelayBodyStream(PendingReply pending, string channel, RelayMessage? first) : Stream
+    // No inner stream: the chunks come from the pending reply; the base class answers the rest of Stream.
+    private sealed class RelayBodyStream(PendingReply pending, RelayMessage? first) : ReadOnlyWrappingStream(Stream.Null)
     {
         private RelayMessage? _next = first;
         private byte[] _segment = [];
@@ -96,20 +98,6 @@ internal sealed class RelayBodyContent(PendingReply pending, string channel, Rel
             _offset += count;
             return count;
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -78,10 +78,10 @@ internal sealed class RelayTransport(RelayHub hub, string channel, TimeProvider 
             case RelayMessage.HttpResponse:
                 return Response(first.Status(200), first, new ByteArrayContent(Encoding.UTF8.GetBytes(first.Field("body") ?? "")), request);
             case RelayMessage.StreamStart:
-                return Response(first.Status(200), first, new RelayBodyContent(pending, channel, null), request);
+                return Response(first.Status(200), first, new RelayBodyContent(pending, null), request);
             case RelayMessage.StreamChunk:
                 // A stream without its start: CLIProxyAPI treats it as 200.
-                return Response(200, null, new RelayBodyContent(pending, channel, first), request);
+                return Response(200, null, new RelayBodyContent(pending, first), request);
             case RelayMessage.StreamEnd:
                 return Response(200, null, new ByteArrayContent([]), request);
             case RelayMessage.Error:
