@@ -34,6 +34,7 @@ public class EndToEndBench
 
     private TextWriter _console = null!;
 
+
     [GlobalSetup]
     public void Setup()
     {

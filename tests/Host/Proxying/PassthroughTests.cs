@@ -60,6 +60,9 @@ public sealed class PassthroughTests
 
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal(answer, await response.Content.ReadAsByteArrayAsync());
-        Assert.Equal(Encoding.UTF8.GetBytes(clientBody.Replace(ClientModelToken, "\"upstream-model\"")), Assert.Single(proxy.Upstream.ChatRequests).Body);
+        var upstream = Assert.Single(proxy.Upstream.ChatRequests);
+        Assert.Equal(Encoding.UTF8.GetBytes(clientBody.Replace(ClientModelToken, "\"upstream-model\"")), upstream.Body);
+        // No tracing headers of the proxy's own reach the provider (ASP.NET's per-request Activity is off).
+        Assert.Null(upstream.Header("traceparent"));
     }
 }
