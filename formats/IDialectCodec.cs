@@ -39,6 +39,13 @@ public interface IDialectCodec
     /// <summary>Upstream non-streaming body to canonical.</summary>
     ChatResponse DecodeResponse(JsonNode body);
 
+    /// <summary>
+    /// An upstream answer's usage object alone (<c>usage</c>, or Gemini's <c>usageMetadata</c>) to canonical, as
+    /// <see cref="DecodeResponse"/> would read it; null when it is not an object. Passthrough reads usage this way
+    /// without decoding the rest of the answer.
+    /// </summary>
+    Usage? DecodeUsage(JsonNode? usage);
+
     /// <summary>Creates the per-stream decoder for this dialect's upstream SSE.</summary>
     IStreamDecoder CreateStreamDecoder();
 }

@@ -34,5 +34,7 @@ public sealed class AnthropicCodec : IDialectCodec
 
     public ChatResponse DecodeResponse(JsonNode body) => AnthropicResponseCodec.Decode(body);
 
+    public Usage? DecodeUsage(JsonNode? usage) => AnthropicMappings.DecodeUsage(usage);
+
     public IStreamDecoder CreateStreamDecoder() => new AnthropicStreamDecoder();
 }

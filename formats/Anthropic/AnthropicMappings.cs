@@ -53,6 +53,12 @@ internal static class AnthropicMappings
         ["output_tokens"] = usage?.OutputTokens ?? 0,
     };
 
+    /// <summary>A message's usage object to canonical; null when it is not an object.</summary>
+    public static Usage? DecodeUsage(JsonNode? usage) => usage is JsonObject counts
+        ? DecodeUsage(AnthropicJson.Count(counts, "input_tokens"), AnthropicJson.Count(counts, "cache_read_input_tokens"),
+            AnthropicJson.Count(counts, "cache_creation_input_tokens"), AnthropicJson.Count(counts, "output_tokens"))
+        : null;
+
     public static Usage DecodeUsage(long inputTokens, long cacheRead, long cacheCreation, long outputTokens) => new()
     {
         InputTokens = inputTokens + cacheRead + cacheCreation,

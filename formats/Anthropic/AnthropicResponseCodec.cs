@@ -85,8 +85,7 @@ internal static class AnthropicResponseCodec
         };
         if (message["usage"] is JsonObject usage)
         {
-            response.Usage = DecodeUsage(Count(usage, "input_tokens"), Count(usage, "cache_read_input_tokens"),
-                Count(usage, "cache_creation_input_tokens"), Count(usage, "output_tokens"));
+            response.Usage = DecodeUsage(usage);
             var usageExtras = new JsonObject();
             foreach (var (key, value) in usage)
             {

@@ -32,5 +32,7 @@ public sealed class GeminiCodec : IDialectCodec
 
     public ChatResponse DecodeResponse(JsonNode body) => GeminiResponseCodec.Decode(body);
 
+    public Usage? DecodeUsage(JsonNode? usage) => usage is JsonObject metadata ? GeminiMapping.DecodeUsage(metadata) : null;
+
     public IStreamDecoder CreateStreamDecoder() => new GeminiStreamDecoder();
 }

@@ -34,5 +34,7 @@ public sealed class OpenAIChatCodec : IDialectCodec
 
     public ChatResponse DecodeResponse(JsonNode body) => ChatResponseDecoder.Decode(body);
 
+    public Usage? DecodeUsage(JsonNode? usage) => ChatWire.ParseUsage(usage);
+
     public IStreamDecoder CreateStreamDecoder() => new ChatStreamDecoder();
 }

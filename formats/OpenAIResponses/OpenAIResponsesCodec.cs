@@ -35,5 +35,7 @@ public sealed class OpenAIResponsesCodec : IDialectCodec
 
     public ChatResponse DecodeResponse(JsonNode body) => ResponsesResponseCodec.Decode(body);
 
+    public Usage? DecodeUsage(JsonNode? usage) => ResponseObject.ReadUsage(usage);
+
     public IStreamDecoder CreateStreamDecoder() => new ResponsesStreamDecoder();
 }

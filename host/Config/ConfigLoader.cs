@@ -34,12 +34,15 @@ internal sealed record LoadedConfig(ProxyConfig Config, string? Path, string Has
     /// The settings of one plugin: its <c>providers.&lt;id&gt;</c> block (built once per snapshot and plugin), plus the
     /// CLIProxyAPI top-level keys that belong to it (<see cref="PluginTopLevelKeys"/>) where the block does not set them.
     /// </summary>
-    public PluginProxy.Abstractions.Plugins.PluginSettings SettingsFor(string pluginId) => _settings.GetOrAdd(pluginId, id =>
+    public PluginProxy.Abstractions.Plugins.PluginSettings SettingsFor(string pluginId) =>
+        _settings.TryGetValue(pluginId, out var built) ? built : _settings.GetOrAdd(pluginId, BuildSettings); // per request: no closure
+
+    private PluginProxy.Abstractions.Plugins.PluginSettings BuildSettings(string id)
     {
         var providers = Json.ValueKind == System.Text.Json.JsonValueKind.Object && Json.TryGetProperty("providers", out var p) ? p : default;
         var own = providers.ValueKind == System.Text.Json.JsonValueKind.Object && providers.TryGetProperty(id, out var o) ? o : default;
         return new PluginProxy.Abstractions.Plugins.PluginSettings(PluginTopLevelKeys.Merge(id, own, Json), Json);
-    });
+    }
 
     private Scheduling.ErrorRules? _errorRules;
 

@@ -8,5 +8,7 @@ internal sealed class PluginLogs(ILoggerFactory loggerFactory)
 {
     private readonly ConcurrentDictionary<string, PluginLog> _logs = new(StringComparer.Ordinal);
 
-    public PluginLog For(string pluginId) => _logs.GetOrAdd(pluginId, id => new PluginLog(loggerFactory.CreateLogger("Plugin." + id)));
+    // Called per request: the lookup allocates nothing once the plugin's log exists.
+    public PluginLog For(string pluginId) =>
+        _logs.TryGetValue(pluginId, out var log) ? log : _logs.GetOrAdd(pluginId, id => new PluginLog(loggerFactory.CreateLogger("Plugin." + id)));
 }

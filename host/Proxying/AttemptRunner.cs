@@ -193,11 +193,13 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
         };
     }
 
+    private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
+
     private UpstreamCall CreateCall(ProxyRequest request, ModelRoute route, IProviderPlugin provider, PassthroughHeaders.AttemptCopy? copy)
     {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        Dictionary<string, string>? headers = null; // most requests carry none of them: no dictionary then
         foreach (var name in ForwardedClientHeaders)
-            if (request.Http.Request.Headers.TryGetValue(name, out var value)) headers[name] = value.ToString();
+            if (request.Http.Request.Headers.TryGetValue(name, out var value)) (headers ??= new(StringComparer.OrdinalIgnoreCase))[name] = value.ToString();
         // A suffix in the configured upstream name (models: [{name: "m(8192)"}]) wins over the client's.
         var upstream = ModelName.Parse(route.UpstreamModel);
         var loaded = request.Config;
@@ -218,7 +220,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
             Http = httpClients.ForAttempt(route.Credential.ProxyUrl, settings.ProxyUrl, concerns, provider.TransportFor(route.Credential)),
             Log = pluginLogs.For(provider.Id),
             Clock = clock,
-            ClientHeaders = headers,
+            ClientHeaders = headers ?? NoHeaders,
             Settings = loaded.SettingsFor(provider.Id),
             UpdateCredentialAsync = (edit, ct) => updateCredential(route.Credential, edit, ct),
         };

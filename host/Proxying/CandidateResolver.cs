@@ -20,6 +20,10 @@ internal sealed record Candidates(string ModelId, ImmutableArray<ModelRoute> Rou
 /// </summary>
 internal sealed class CandidateResolver(ModelRegistry registry, Routing.ModelAvailability availability, PluginLogs logs)
 {
+    // Created once: a method group converted per request is a delegate allocated per request.
+    private readonly Func<string, bool> _isAvailable = availability.IsAvailable;
+    private readonly Func<string, bool> _isServed = availability.IsServed;
+
     /// <summary>The candidates, or null when no credential serves the model (the caller answers 404) or a router forwards the request (<see cref="ProxyRequest.Forward"/>).</summary>
     public Candidates? Resolve(ProxyRequest request, PluginSet plugins)
     {
@@ -39,8 +43,7 @@ internal sealed class CandidateResolver(ModelRegistry registry, Routing.ModelAva
     {
         if (plugins.Routers.IsEmpty) return (model, provider, null);
         var http = request.Http;
-        var routeValues = http.Request.RouteValues.Where(kv => kv.Value is string)
-            .ToDictionary(kv => kv.Key, kv => (string)kv.Value!, StringComparer.OrdinalIgnoreCase);
+        var routeValues = Routing.RouteValueView.Of(http.Request.RouteValues);
         var headers = Routing.RoutingRequest.RouteHeaders(http.Request);
         var authHeaders = Routing.RoutingRequest.AuthHeaders(http.Request);
         var clientKey = Routing.RoutingRequest.ClientKey(http);
@@ -54,8 +57,8 @@ internal sealed class CandidateResolver(ModelRegistry registry, Routing.ModelAva
                 Path = http.Request.Path.Value ?? "",
                 RouteValues = routeValues,
                 Headers = headers,
-                IsModelAvailable = availability.IsAvailable,
-                IsModelServed = availability.IsServed,
+                IsModelAvailable = _isAvailable,
+                IsModelServed = _isServed,
                 Settings = request.Config.SettingsFor(router.Id),
                 Log = logs.For(router.Id),
                 ClientKey = clientKey,

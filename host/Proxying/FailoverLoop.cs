@@ -38,7 +38,8 @@ internal sealed partial class FailoverLoop(Scheduler scheduler, AttemptRunner at
         var settings = request.Config.Config;
         var selection = scheduler.Begin(candidates.ModelId, candidates.Routes, candidates.RegistryRevision, candidates.PinnedProvider,
             settings.Routing.SessionAffinity ? SessionKeys.From(request.Http.Request.Headers, request.Body.Span) : null);
-        var retryBudget = candidates.Routes.Max(r => r.Credential.RequestRetry ?? settings.RequestRetry);
+        var retryBudget = 0;
+        foreach (var route in candidates.Routes) retryBudget = Math.Max(retryBudget, route.Credential.RequestRetry ?? settings.RequestRetry);
         var waitRounds = settings.MaxRetryInterval > 0 ? retryBudget : 0;
         var transientRetries = retryBudget;
         var bootstrapRounds = request.Stream ? Math.Max(0, settings.Streaming.BootstrapRetries) : 0;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -10,7 +11,7 @@ namespace PluginProxy.Host.Proxying;
 /// <summary>
 /// Usage of a passthrough answer, observed while its bytes are relayed unchanged. For SSE only events whose data
 /// mentions <c>usage</c> are decoded (with the dialect's own stream decoder, which keeps Anthropic's running totals);
-/// a JSON answer (up to 1 MB) is scanned once at the end and only its usage object decoded. Costs one byte scan per relayed chunk; never throws.
+/// a JSON answer (up to 1 MB) is scanned once at the end and only its usage object decoded (<see cref="IDialectCodec.DecodeUsage"/>). Costs one byte scan per relayed chunk; never throws.
 /// </summary>
 internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
 {
@@ -65,20 +66,27 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
 
     /// <summary>
     /// The answer is complete: the usage object of a JSON body is found with a reader scan and only that slice is
-    /// decoded, by the codec, as a body holding nothing else (the rest of the answer never becomes a DOM).
+    /// decoded, by the codec (the rest of the answer never becomes a DOM).
     /// </summary>
     public void Complete()
     {
-        if (sse || _tooLarge || _carried == 0) return;
         try
         {
+            if (sse || _tooLarge || _carried == 0) return;
             if (FindUsage(_carry.AsSpan(0, _carried)) is not { } found) return;
-            var (name, start, length) = found;
-            Usage = codec.DecodeResponse(new JsonObject { [name] = JsonNode.Parse(_carry.AsSpan(start, length)) }).Usage ?? Usage;
+            var (_, start, length) = found;
+            Usage = codec.DecodeUsage(JsonNode.Parse(_carry.AsSpan(start, length))) ?? Usage;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Not an answer the codec reads: no usage, nothing else changes.
+        }
+        finally
+        {
+            // The carried bytes are pooled: returned once the answer is complete (Observe is not called after this).
+            if (_carry.Length > 0) ArrayPool<byte>.Shared.Return(_carry);
+            _carry = [];
+            _carried = 0;
         }
     }
 
@@ -173,7 +181,13 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
-        if (_carried + bytes.Length > _carry.Length) Array.Resize(ref _carry, Math.Max(Math.Max(_carry.Length * 2, 1024), _carried + bytes.Length));
+        if (_carried + bytes.Length > _carry.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(_carry.Length * 2, 1024), _carried + bytes.Length));
+            _carry.AsSpan(0, _carried).CopyTo(larger);
+            if (_carry.Length > 0) ArrayPool<byte>.Shared.Return(_carry);
+            _carry = larger;
+        }
         bytes.CopyTo(_carry.AsSpan(_carried));
         _carried += bytes.Length;
     }

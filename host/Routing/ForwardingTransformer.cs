@@ -14,6 +14,10 @@ namespace PluginProxy.Host.Routing;
 internal sealed class ForwardingTransformer : HttpTransformer
 {
     internal static readonly string[] ClientAuthHeaders = ["authorization", "x-api-key", "x-goog-api-key"];
+
+    internal static bool IsClientAuthHeader(string name) =>
+        name.Equals("authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("x-api-key", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("x-goog-api-key", StringComparison.OrdinalIgnoreCase);
     private static readonly string[] ClientAuthQuery = ["key", "auth_token"];
 
     private readonly KeyValuePair<string, string>[] _set;

@@ -18,42 +18,40 @@ internal sealed class ClientAuthMiddleware(RequestDelegate next, ConfigStore con
 
     private KeyCache _keys = new([], []);
 
-    public async Task InvokeAsync(HttpContext http)
+    // Not async: every request passes here, and returning the next Task directly costs no state machine.
+    public Task InvokeAsync(HttpContext http)
     {
         var path = http.Request.Path.Value ?? "";
         // Plugin routes carry their policy as endpoint metadata (routing runs before this middleware).
         var policy = http.GetEndpoint()?.Metadata.GetMetadata<ClientKeyMetadata>();
         var required = policy?.FollowsWsAuth == true
             ? config.Config.WsAuth // plugin WebSockets (/v1/ws) follow ws-auth, not the /v1 rule, as in CLIProxyAPI
-            : ProtectedPrefixes.Any(p => path.StartsWith(p, StringComparison.OrdinalIgnoreCase)) || policy?.Required == true;
+            : IsProtected(path) || policy?.Required == true;
         var keys = config.Config.ApiKeys;
         if (!required)
         {
             if (policy is not null && keys.Count > 0) Check(http, keys); // identify only: the plugin decides what a missing key means
-            await next(http);
-            return;
+            return next(http);
         }
         if (keys.Count == 0)
         {
             // Config validation never lets this happen on a public bind; checked again here because an open proxy is the worst outcome.
-            if (ConfigLoader.IsLoopback(config.BoundHost))
-            {
-                await next(http);
-                return;
-            }
-            await ErrorWriter.WriteAsync(http, ClientDialect.ForPath(path), 401, "No client keys are configured (api-keys) on a public address; requests are refused.", "invalid_api_key");
-            return;
+            if (ConfigLoader.IsLoopback(config.BoundHost)) return next(http);
+            return ErrorWriter.WriteAsync(http, ClientDialect.ForPath(path), 401, "No client keys are configured (api-keys) on a public address; requests are refused.", "invalid_api_key");
         }
         var result = Check(http, keys);
-        if (result == KeyCheck.Accepted)
-        {
-            await next(http);
-            return;
-        }
+        if (result == KeyCheck.Accepted) return next(http);
         var message = result == KeyCheck.Missing
             ? "Missing API key. Send one of the keys in api-keys as 'Authorization: Bearer <key>', 'x-api-key', 'x-goog-api-key' or '?key='."
             : "Invalid API key.";
-        await ErrorWriter.WriteAsync(http, ClientDialect.ForPath(path), 401, message, "invalid_api_key");
+        return ErrorWriter.WriteAsync(http, ClientDialect.ForPath(path), 401, message, "invalid_api_key");
+    }
+
+    private static bool IsProtected(string path)
+    {
+        foreach (var prefix in ProtectedPrefixes)
+            if (path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
     }
 
     /// <summary>Checks the presented key; an accepted one is recorded as the request's <see cref="ClientKeyFeature"/>.</summary>

@@ -53,6 +53,9 @@ internal sealed class HttpClientPool : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             ConnectTimeout = TimeSpan.FromSeconds(30),
             AutomaticDecompression = DecompressionMethods.All,
+            // One handler serves every credential (and every client) with the same proxy setting: a cookie one
+            // account's answer set must never ride along on another's request. Plugins that need a cookie send it.
+            UseCookies = false,
             EnableMultipleHttp2Connections = true,
             // Without an explicit proxy the environment's HTTP(S)_PROXY applies, as in CLIProxyAPI.
             UseProxy = proxyUrl != Direct,

@@ -121,18 +121,15 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
         if (EditsNativeBodies && request.Operation is null && ParseObject(request.Body) is { } json && PrepareNativeBody(call, request, json))
             request = new NativeRequest { Body = JsonText.SerializeToUtf8(json), Stream = request.Stream, Operation = request.Operation, Query = request.Query };
         var content = new ReadOnlyMemoryContent(request.Body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json"); // written as is; no parsed header object per request
         var operation = request.Operation == "countTokens" || request.Operation == "count_tokens"
             ? UpstreamOperation.CountTokens
             : request.Stream ? UpstreamOperation.Stream : UpstreamOperation.Generate;
         var response = await SendAsync(call, operation, request.Operation, request.Query, content, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, values) in response.Headers)
-            if (RelayedHeaders.Contains(name)) headers[name] = string.Join(",", values);
         try
         {
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new NativeResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body, headers, response);
+            return new NativeResponse((int)response.StatusCode, RawContentType(response), body, RelayedHeadersOf(response), response);
         }
         catch
         {
@@ -142,11 +139,31 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
     }
 
     // Rate-limit and request-id headers are useful to clients; hop-by-hop and auth-related ones are not relayed.
-    private static readonly HashSet<string> RelayedHeaders = new(StringComparer.OrdinalIgnoreCase)
-    {
+    private static readonly string[] RelayedHeaders =
+    [
         "x-request-id", "request-id", "openai-processing-ms", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-tokens-remaining",
         "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens", "retry-after",
-    };
+    ];
+
+    private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The relayed headers as the upstream sent them: looked up by name without validating (parsing) the others, and
+    /// no dictionary at all when there are none.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> RelayedHeadersOf(HttpResponseMessage response)
+    {
+        Dictionary<string, string>? headers = null;
+        var all = response.Headers.NonValidated;
+        foreach (var name in RelayedHeaders)
+            if (all.TryGetValues(name, out var values))
+                (headers ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase))[name] = values.Count == 1 ? values.ToString() : string.Join(",", values);
+        return headers ?? NoHeaders;
+    }
+
+    /// <summary>The upstream's Content-Type as sent (relayed, not interpreted).</summary>
+    private static string? RawContentType(HttpResponseMessage response) =>
+        response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var values) ? values.ToString() : null;
 
     /// <summary>Sends and returns a success response; throws a classified <see cref="UpstreamException"/> otherwise (the response is disposed).</summary>
     protected async Task<HttpResponseMessage> SendAsync(UpstreamCall call, UpstreamOperation operation, string? nativeOperation, string? query,
@@ -263,6 +280,19 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
         }
     }
 
-    /// <summary>Joins a base URL and a path without doubling or dropping the slash.</summary>
-    protected static Uri Combine(string baseUrl, string path) => new(baseUrl.TrimEnd('/') + "/" + path.TrimStart('/'));
+    /// <summary>
+    /// Joins a base URL and a path without doubling or dropping the slash. The result is cached (a <see cref="Uri"/> is
+    /// immutable and parsing one costs more than the rest of building a request); the cache stops growing at
+    /// <see cref="MaxCachedUris"/> entries, after which new combinations are parsed each time.
+    /// </summary>
+    protected static Uri Combine(string baseUrl, string path)
+    {
+        if (Uris.TryGetValue((baseUrl, path), out var cached)) return cached;
+        var uri = new Uri(baseUrl.TrimEnd('/') + "/" + path.TrimStart('/'));
+        if (Uris.Count < MaxCachedUris) Uris.TryAdd((baseUrl, path), uri);
+        return uri;
+    }
+
+    private const int MaxCachedUris = 4096;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), Uri> Uris = new();
 }

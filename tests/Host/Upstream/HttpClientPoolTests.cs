@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using PluginProxy.Host.Upstream;
 using PluginProxy.Tests.Support;
 
@@ -18,6 +21,39 @@ public sealed class HttpClientPoolTests
         Assert.NotSame(global, own);
         for (var i = 0; i < 50; i++) pool.For("socks5://127.0.0.1:1080", null);
         Assert.Equal(3, pool.Count);
+    }
+
+    [Fact]
+    public async Task Cookies_an_upstream_sets_are_not_kept_and_a_cookie_a_plugin_sends_goes_out_as_given()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var seen = new List<string>();
+        var server = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            await using var stream = new NetworkStream(socket);
+            for (var i = 0; i < 2; i++)
+            {
+                var head = new StringBuilder();
+                var one = new byte[1];
+                while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(one) == 1) head.Append((char)one[0]);
+                lock (seen) seen.Add(head.ToString());
+                await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nSet-Cookie: session=account-a; Path=/\r\nContent-Length: 2\r\n\r\n{}"));
+            }
+        });
+        using var pool = new HttpClientPool();
+        var client = pool.Get(HttpClientPool.Direct);
+        (await client.GetAsync($"http://127.0.0.1:{port}/first")).Dispose();
+        using var second = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/second");
+        second.Headers.Add("Cookie", "own=value");
+        (await client.SendAsync(second)).Dispose();
+        await server.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, seen.Count);
+        Assert.DoesNotContain("account-a", seen[1]);
+        Assert.Contains("Cookie: own=value\r\n", seen[1]);
     }
 
     [Fact]
