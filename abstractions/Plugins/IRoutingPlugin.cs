@@ -49,6 +49,11 @@ public sealed record RouteAlias(string Method, string Pattern, EndpointKind Targ
 /// <param name="Pattern">ASP.NET route pattern, any method (for example <c>/api/threads/{**rest}</c>).</param>
 public sealed record ForwardingRoute(string Name, string Pattern);
 
+/// <summary>
+/// What a router is told about one request. <see cref="RouteValues"/>, <see cref="Headers"/> and
+/// <see cref="AuthHeaders"/> are read-only views of the live request (the host does not copy them per request): read
+/// them during <see cref="IRoutingPlugin.Route"/> and copy what must outlive the call.
+/// </summary>
 public sealed class RouteContext
 {
     public required string Model { get; init; }
