@@ -47,6 +47,27 @@ public sealed class RoutingRequestTests
         Assert.Equal("1,2", headers["x-multi"]);
         Assert.DoesNotContain("secret", string.Join(",", headers.Values));
         Assert.Equal("Bearer secret", RoutingRequest.AllHeaders(request)["authorization"]);
+        Assert.False(headers.ContainsKey("authorization")); // looked up by name too, not only when listed
+        Assert.False(headers.TryGetValue("X-API-KEY", out _));
+        Assert.Equal(2, headers.Count);
+
+        var auth = RoutingRequest.AuthHeaders(request);
+        Assert.Equal(["Authorization", "X-Api-Key", "x-goog-api-key"], auth.Keys.Order(StringComparer.OrdinalIgnoreCase));
+        Assert.Equal("Bearer secret", auth["AUTHORIZATION"]);
+        Assert.False(auth.ContainsKey("anthropic-beta"));
+    }
+
+    [Fact]
+    public void Route_values_hold_the_string_values_only_and_ignore_case()
+    {
+        var values = new Microsoft.AspNetCore.Routing.RouteValueDictionary { ["provider"] = "anthropic", ["count"] = 3 };
+
+        var view = RouteValueView.Of(values);
+
+        Assert.Equal("anthropic", view["Provider"]);
+        Assert.False(view.ContainsKey("count"));
+        Assert.Equal(["provider"], view.Keys);
+        Assert.Empty(RouteValueView.Of([]));
     }
 
     [Fact]
