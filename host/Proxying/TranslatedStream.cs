@@ -32,6 +32,7 @@ internal static class TranslatedStream
         var keepAlive = request.Endpoint.Framing == Formats.StreamFraming.Sse ? request.Config.Config.Streaming.KeepaliveSeconds : 0;
         var trace = request.Http.Features.Get<RequestTrace>();
         Task<bool>? pending = null;
+        var flushedOnce = false;
         try
         {
             while (more)
@@ -47,8 +48,21 @@ internal static class TranslatedStream
                 }
                 if (current is ResponseStarted && request.ResponseModel is { } model) current = Renamed((ResponseStarted)current, model);
                 encoder.Encode(current, output);
-                if ((await output.FlushAsync(cancellation)).IsCanceled) return AttemptResult.ClientGone;
-                pending = events.MoveNextAsync().AsTask();
+                // Events the upstream already delivered (one read often holds many) are encoded into one write; the
+                // output is flushed whenever the next event is not there yet, and after the first event, so the
+                // client sees the start at once and every event as soon as the upstream pauses.
+                var next = events.MoveNextAsync();
+                if (!next.IsCompleted || !flushedOnce)
+                {
+                    flushedOnce = true;
+                    if ((await output.FlushAsync(cancellation)).IsCanceled) return AttemptResult.ClientGone;
+                }
+                if (next.IsCompleted)
+                {
+                    more = next.GetAwaiter().GetResult();
+                    continue;
+                }
+                pending = next.AsTask();
                 while (true)
                 {
                     if (keepAlive <= 0)
@@ -69,6 +83,7 @@ internal static class TranslatedStream
                 }
                 pending = null;
             }
+            if ((await output.FlushAsync(cancellation)).IsCanceled) return AttemptResult.ClientGone; // the events of the last read
             return AttemptResult.Served;
         }
         catch (Exception e) when (!cancellation.IsCancellationRequested)
