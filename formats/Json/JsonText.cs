@@ -36,10 +36,37 @@ public static class JsonText
 
     public static byte[] SerializeToUtf8(JsonNode? node)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        Write(buffer, node);
-        return buffer.WrittenSpan.ToArray();
+        // Every translated request and answer passes here: one writer and buffer per thread, reused, and a single exact
+        // copy out, instead of a new writer and a buffer grown by doubling per call.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        try
+        {
+            if (node is null) writer.WriteNullValue();
+            else node.WriteTo(writer);
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            if (buffer.Capacity > MaxKeptBuffer)
+            {
+                // A large body (an image) does not pin its buffer to the thread.
+                t_buffer = null;
+                t_writer = null;
+            }
+        }
     }
+
+    private const int MaxKeptBuffer = 256 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 
     /// <summary>Parses JSON text into a node; null for empty or invalid text.</summary>
     public static JsonNode? TryParse(string? text)
