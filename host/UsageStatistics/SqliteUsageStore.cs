@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace PluginProxy.Host.UsageStatistics;
 
@@ -70,7 +71,7 @@ internal sealed class SqliteUsageStore : IUsageStore
         if (records.Count == 0) return Task.CompletedTask;
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
-        var writer = new Writer(connection, transaction);
+        using var writer = new Writer(connection, transaction);
         for (var i = 0; i < records.Count; i++) writer.Insert(records[i]);
         writer.WriteHours();
         transaction.Commit();
@@ -84,7 +85,7 @@ internal sealed class SqliteUsageStore : IUsageStore
         using var transaction = connection.BeginTransaction();
         var exists = new Lookup(connection, transaction);
         var seen = new HashSet<UsageDedupKey>();
-        var writer = new Writer(connection, transaction);
+        using var writer = new Writer(connection, transaction);
         foreach (var record in records)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -194,24 +195,26 @@ internal sealed class SqliteUsageStore : IUsageStore
 
     /// <summary>
     /// Prepared inserts of one transaction: a row per request, and the hours' sums gathered in memory and written once
-    /// per distinct hour and dimensions by <see cref="WriteHours"/>. Parameters are kept and set by reference (a lookup
-    /// by name is a linear search, per parameter and row).
+    /// per distinct hour and dimensions by <see cref="WriteHours"/>. The row insert, run for every request, goes through
+    /// SQLitePCL's statement API on the connection's handle (the connection's transaction applies): Microsoft.Data.Sqlite
+    /// allocates a reader, a binder per parameter and a box per number on every execution.
     /// </summary>
-    private sealed class Writer
+    private sealed class Writer : IDisposable
     {
-        private readonly SqliteCommand _request;
-        private readonly SqliteParameter[] _requestValues;
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _request;
         private readonly SqliteCommand _hourly;
         private readonly SqliteParameter[] _hourlyValues;
         private readonly Dictionary<(long Hour, UsageDimensions Dimensions), UsageCounters> _hours = [];
 
         public Writer(SqliteConnection connection, SqliteTransaction transaction)
         {
-            (_request, _requestValues) = Prepare(connection, transaction, """
+            _db = connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(_db, """
                 INSERT INTO requests (ts, client_key, provider, credential_id, credential, model, failed, latency_ms,
                   input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                """, 13);
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                """, out _request));
             (_hourly, _hourlyValues) = Prepare(connection, transaction, """
                 INSERT INTO hourly (hour, client_key, provider, credential_id, credential, model, requests, failures, latency_ms,
                   input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
@@ -226,25 +229,35 @@ internal sealed class SqliteUsageStore : IUsageStore
 
         public void Insert(in UsageRecord record)
         {
-            var p = _requestValues;
+            var s = _request;
             var d = record.Dimensions;
             var t = record.Tokens;
-            p[0].Value = record.Timestamp.UtcTicks;
-            p[1].Value = d.ClientKey;
-            p[2].Value = d.Provider;
-            p[3].Value = d.CredentialId;
-            p[4].Value = d.Credential;
-            p[5].Value = d.Model;
-            p[6].Value = record.Failed ? 1L : 0L;
-            p[7].Value = record.LatencyMs;
-            p[8].Value = t.Input;
-            p[9].Value = t.Output;
-            p[10].Value = t.Reasoning;
-            p[11].Value = t.Cached;
-            p[12].Value = t.Total;
-            _request.ExecuteNonQuery();
+            Check(raw.sqlite3_bind_int64(s, 1, record.Timestamp.UtcTicks));
+            Check(raw.sqlite3_bind_text16(s, 2, d.ClientKey));
+            Check(raw.sqlite3_bind_text16(s, 3, d.Provider));
+            Check(raw.sqlite3_bind_text16(s, 4, d.CredentialId));
+            Check(raw.sqlite3_bind_text16(s, 5, d.Credential));
+            Check(raw.sqlite3_bind_text16(s, 6, d.Model));
+            Check(raw.sqlite3_bind_int64(s, 7, record.Failed ? 1 : 0));
+            Check(raw.sqlite3_bind_int64(s, 8, record.LatencyMs));
+            Check(raw.sqlite3_bind_int64(s, 9, t.Input));
+            Check(raw.sqlite3_bind_int64(s, 10, t.Output));
+            Check(raw.sqlite3_bind_int64(s, 11, t.Reasoning));
+            Check(raw.sqlite3_bind_int64(s, 12, t.Cached));
+            Check(raw.sqlite3_bind_int64(s, 13, t.Total));
+            var rc = raw.sqlite3_step(s);
+            raw.sqlite3_reset(s);
+            if (rc != raw.SQLITE_DONE) Check(rc);
             CollectionsMarshal.GetValueRefOrAddDefault(_hours, (UsageAggregator.HourOf(record.Timestamp).Ticks, d), out _).Add(UsageCounters.Of(record));
         }
+
+        public void Dispose()
+        {
+            _request.Dispose();
+            _hourly.Dispose();
+        }
+
+        private void Check(int rc) => SqliteException.ThrowExceptionForRC(rc, _db);
 
         /// <summary>Adds the sums gathered since the last call to the <c>hourly</c> table.</summary>
         public void WriteHours()

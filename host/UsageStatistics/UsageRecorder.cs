@@ -36,6 +36,7 @@ internal sealed partial class UsageRecorder : IDisposable
     private readonly SemaphoreSlim _storeGate = new(1, 1); // store writes: flush, import
     private readonly CancellationTokenSource _stop = new();
     private List<UsageRecord> _unsaved = [];
+    private List<UsageRecord>? _spare; // the last written batch, emptied: the next one fills it instead of regrowing a list per flush
     private IUsageStore? _store;
     private bool _storeFailed;
     private int _queued;
@@ -245,7 +246,8 @@ internal sealed partial class UsageRecorder : IDisposable
             DrainLocked();
             if (_unsaved.Count == 0) return;
             batch = _unsaved;
-            _unsaved = [];
+            _unsaved = _spare ?? [];
+            _spare = null;
         }
         if (EnsureStore() is not { } store) return; // memory only: the statistics still count, nothing is kept
         var written = 0;
@@ -257,6 +259,11 @@ internal sealed partial class UsageRecorder : IDisposable
                 var count = Math.Min(FlushChunk, batch.Count - written);
                 await store.AppendAsync(count == batch.Count ? batch : new Slice(batch, written, count), cancellationToken);
                 written += count; // committed: never written again
+            }
+            if (batch.Capacity <= 2 * MaxQueued)
+            {
+                batch.Clear();
+                _spare = batch; // flushes are serialised by _storeGate
             }
         }
         catch
