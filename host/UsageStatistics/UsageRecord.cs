@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -31,23 +32,35 @@ internal readonly record struct UsageTokens(long Input, long Output, long Reason
 internal readonly record struct UsageRecord(DateTimeOffset Timestamp, UsageDimensions Dimensions, bool Failed, long LatencyMs, UsageTokens Tokens)
 {
     /// <summary>
-    /// CLIProxyAPI's import de-duplication key (client key, model, time, source, auth index, failed, tokens), hashed:
-    /// an export imported twice adds nothing the second time. The provider and latency are not part of it, as there.
+    /// CLIProxyAPI's import de-duplication key (client key, model, time, source, auth index, failed, tokens): an export
+    /// imported twice adds nothing the second time. The provider and latency are not part of it, as there. A value
+    /// (compared field by field), not a hash: the database finds candidates through its (client key, model, time) index.
     /// </summary>
-    public string DedupKey()
-    {
-        var d = Dimensions;
-        var t = Tokens;
-        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{d.ClientKey}|{d.Model}|{Timestamp.UtcTicks}|{d.Credential}|{d.CredentialId}|{Failed}|{t.Input}|{t.Output}|{t.Reasoning}|{t.Cached}|{t.Total}");
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0, 16);
-    }
+    public UsageDedupKey DedupKey() => new(Dimensions.ClientKey, Dimensions.Model, Timestamp.UtcTicks, Dimensions.Credential, Dimensions.CredentialId, Failed, Tokens);
 }
+
+/// <summary>The fields CLIProxyAPI's import compares (see <see cref="UsageRecord.DedupKey"/>).</summary>
+internal readonly record struct UsageDedupKey(string ClientKey, string Model, long UtcTicks, string Credential, string CredentialId, bool Failed, UsageTokens Tokens);
 
 /// <summary>How a client key appears in statistics: a short salted hash, stable across restarts, that never reveals the key.</summary>
 internal static class ClientKeyLabel
 {
     private const string Prefix = "key-";
+
+    /// <summary>Labels already computed, by key: the keys reaching <see cref="Cached"/> are the configured ones, so this stays small.</summary>
+    private static readonly ConcurrentDictionary<string, string> Labels = new(StringComparer.Ordinal);
+    internal const int MaxCached = 4096;
+    internal static int CachedCount => Labels.Count;
+
+    /// <summary><see cref="Of"/> without a hash per request (the request path's call).</summary>
+    public static string Cached(string key)
+    {
+        if (Labels.TryGetValue(key, out var label)) return label;
+        label = Of(key);
+        if (Labels.Count >= MaxCached) Labels.Clear(); // keys rotated many times over: start again rather than grow
+        Labels.TryAdd(key, label);
+        return label;
+    }
 
     public static string Of(string key)
     {

@@ -14,13 +14,17 @@ namespace PluginProxy.Host.UsageStatistics;
 /// Usage statistics (<c>usage-statistics-enabled</c>). The request path only enqueues a record (a lock-free queue with
 /// a bound; beyond it records are counted as dropped); a background loop moves them into the in-memory
 /// <see cref="UsageAggregator"/> and writes them to the <see cref="IUsageStore"/> every
-/// <c>usage-statistics-flush-seconds</c>, in one transaction. Dispose flushes what is left. Startup loads the stored
+/// <c>usage-statistics-flush-seconds</c>, in transactions of <see cref="FlushChunk"/> records with a yield between them
+/// (the proxy may have one core: a long write would stall requests). Dispose flushes what is left. Startup loads the stored
 /// sums back. The database is created only when the first record (or an import) needs it.
 /// </summary>
 internal sealed partial class UsageRecorder : IDisposable
 {
     /// <summary>Records waiting for the background loop; a stalled writer cannot grow memory beyond this.</summary>
     internal const int MaxQueued = 100_000;
+
+    /// <summary>Records per transaction of a flush: short bursts, while a commit stays rare enough to be cheap.</summary>
+    internal int FlushChunk { get; init; } = 1000;
 
     private readonly ConfigStore _config;
     private readonly TimeProvider _clock;
@@ -32,6 +36,7 @@ internal sealed partial class UsageRecorder : IDisposable
     private readonly SemaphoreSlim _storeGate = new(1, 1); // store writes: flush, import
     private readonly CancellationTokenSource _stop = new();
     private List<UsageRecord> _unsaved = [];
+    private List<UsageRecord>? _spare; // the last written batch, emptied: the next one fills it instead of regrowing a list per flush
     private IUsageStore? _store;
     private bool _storeFailed;
     private int _queued;
@@ -66,13 +71,13 @@ internal sealed partial class UsageRecorder : IDisposable
 
     /// <summary>
     /// The request path's one call (from the access-log middleware, when the request is finished): records an
-    /// inference request once. Cheap: a few field reads, a short hash of the client key, one enqueue; no lock, no I/O.
+    /// inference request once. Cheap: a few field reads, the client key's cached label, one enqueue; no lock, no I/O.
     /// </summary>
     public void Record(HttpContext http, RequestTrace trace, int status, double elapsedMs)
     {
         if (trace.Model is null || !Enabled) return; // not an inference request (or a token count), or statistics are off
         var key = http.Features.Get<ClientKeyFeature>()?.Key is { } clientKey
-            ? ClientKeyLabel.Of(clientKey)
+            ? ClientKeyLabel.Cached(clientKey)
             : $"{http.Request.Method} {http.Request.Path.Value}"; // no key configured: CLIProxyAPI's name for keyless requests
         var failed = status >= 400 || trace.FailedAfterStart || http.RequestAborted.IsCancellationRequested;
         var latency = TimeSpan.FromMilliseconds(Math.Max(0, elapsedMs));
@@ -241,23 +246,49 @@ internal sealed partial class UsageRecorder : IDisposable
             DrainLocked();
             if (_unsaved.Count == 0) return;
             batch = _unsaved;
-            _unsaved = [];
+            _unsaved = _spare ?? [];
+            _spare = null;
         }
         if (EnsureStore() is not { } store) return; // memory only: the statistics still count, nothing is kept
+        var written = 0;
         try
         {
-            await store.AppendAsync(batch, cancellationToken);
+            while (written < batch.Count)
+            {
+                if (written > 0) await Task.Yield(); // let requests queued behind this flush run between transactions
+                var count = Math.Min(FlushChunk, batch.Count - written);
+                await store.AppendAsync(count == batch.Count ? batch : new Slice(batch, written, count), cancellationToken);
+                written += count; // committed: never written again
+            }
+            if (batch.Capacity <= 2 * MaxQueued)
+            {
+                batch.Clear();
+                _spare = batch; // flushes are serialised by _storeGate
+            }
         }
         catch
         {
             lock (_gate)
             {
-                // Retried at the next flush; a database that stays broken cannot grow memory without bound.
+                // What was not committed is retried at the next flush; a database that stays broken cannot grow memory without bound.
+                batch.RemoveRange(0, written);
                 batch.AddRange(_unsaved);
                 _unsaved = batch.Count > MaxQueued ? batch[^MaxQueued..] : batch;
             }
             throw;
         }
+    }
+
+    /// <summary>A part of a flush's batch, without a copy.</summary>
+    private sealed class Slice(List<UsageRecord> list, int start, int count) : IReadOnlyList<UsageRecord>
+    {
+        public UsageRecord this[int index] => (uint)index < (uint)count ? list[start + index] : throw new ArgumentOutOfRangeException(nameof(index));
+        public int Count => count;
+        public IEnumerator<UsageRecord> GetEnumerator()
+        {
+            for (var i = 0; i < count; i++) yield return list[start + i];
+        }
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private void DrainLocked()
