@@ -18,7 +18,7 @@ internal sealed class AccessLog
     internal const string Template = "[{ProxyRequestId}] {Method} {Path} -> {Status} in {Elapsed:0} ms provider={Provider} credential={Credential} tokens={Tokens}";
     internal const string Category = "PluginProxy.Host.Logging.RequestLogMiddleware";
 
-    // Property names, in the order the MEL path added them.
+    // Property names, in the order the MEL path added them. "ProxyRequestId": ASP.NET's logging scope owns "RequestId".
     internal const string RequestIdName = "ProxyRequestId", MethodName = "Method", PathName = "Path", StatusName = "Status", ElapsedName = "Elapsed",
         ProviderName = "Provider", CredentialName = "Credential", TokensName = "Tokens", EventIdName = "EventId", ConnectionIdName = "ConnectionId";
 
@@ -33,6 +33,8 @@ internal sealed class AccessLog
     private static readonly ScalarValue?[] Statuses = new ScalarValue?[600];
 
     private readonly Serilog.ILogger _logger;
+    // The last value of fields that repeat (one provider and credential serve many requests; keep-alive connections).
+    private ScalarValue _provider = Dash, _credential = Dash, _connection = Dash;
 
     /// <param name="logger">The root logger of <see cref="LogSetup"/> (level switch, overrides, enrichers, redaction, outputs).</param>
     public AccessLog(Serilog.ILogger logger) =>
@@ -45,20 +47,20 @@ internal sealed class AccessLog
     public void Write(string requestId, string method, string path, int status, double elapsedMs, string? provider, string? credential, Usage? tokens, string? connectionId)
     {
         if (!_logger.IsEnabled(LogEventLevel.Information)) return;
-        var properties = new Dictionary<string, LogEventPropertyValue>(12)
+        var properties = new Dictionary<string, LogEventPropertyValue>(11)
         {
             [RequestIdName] = new ScalarValue(requestId),
             [MethodName] = Method(method),
             [PathName] = new ScalarValue(path),
             [StatusName] = Status(status),
             [ElapsedName] = new ScalarValue(elapsedMs),
-            [ProviderName] = provider is null ? Dash : new ScalarValue(provider),
-            [CredentialName] = credential is null ? Dash : new ScalarValue(credential),
+            [ProviderName] = provider is null ? Dash : Reuse(ref _provider, provider),
+            [CredentialName] = credential is null ? Dash : Reuse(ref _credential, credential),
             [TokensName] = tokens is null ? Dash : new ScalarValue(Tokens(tokens)),
             [EventIdName] = EventId,
             [Constants.SourceContextPropertyName] = SourceContext,
         };
-        if (connectionId is not null) properties[ConnectionIdName] = new ScalarValue(connectionId);
+        if (connectionId is not null) properties[ConnectionIdName] = Reuse(ref _connection, connectionId);
         var activity = Activity.Current;
         _logger.Write(LogEvent.UnstableAssembleFromParts(DateTimeOffset.Now, LogEventLevel.Information, null, MessageTemplate, properties,
             activity?.TraceId ?? default, activity?.SpanId ?? default));
@@ -68,6 +70,16 @@ internal sealed class AccessLog
         ReferenceEquals(method, Microsoft.AspNetCore.Http.HttpMethods.Post) ? Post
         : ReferenceEquals(method, Microsoft.AspNetCore.Http.HttpMethods.Get) ? Get
         : new ScalarValue(method);
+
+    // Equal text, not just the same instance: labels may be rebuilt per request. A race only replaces the cached value.
+    private static ScalarValue Reuse(ref ScalarValue last, string text)
+    {
+        var cached = Volatile.Read(ref last);
+        if (cached.Value is string value && string.Equals(value, text, StringComparison.Ordinal)) return cached;
+        var fresh = new ScalarValue(text);
+        Volatile.Write(ref last, fresh);
+        return fresh;
+    }
 
     // Scalar values are immutable: one per status code, made on first use (a race only makes a spare).
     private static ScalarValue Status(int status) =>

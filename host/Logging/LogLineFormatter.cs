@@ -36,20 +36,17 @@ internal sealed class LogLineFormatter : ITextFormatter
             Whole.Format(logEvent, output);
             return;
         }
+        var stamp = Timestamp(logEvent.Timestamp);
+        var level = Levels[(int)logEvent.Level];
+        if (TryWriteAccessLine(logEvent, stamp, level, source, output)) return;
         output.Write('[');
-        output.Write(Timestamp(logEvent.Timestamp));
+        output.Write(stamp);
         output.Write("] [");
-        output.Write(Levels[(int)logEvent.Level]);
+        output.Write(level);
         output.Write("] ");
         if (source is not null) output.Write(source);
         output.Write(": ");
-        if (!TryWriteAccessLine(logEvent, output))
-        {
-            Rest.Format(logEvent, output);
-            return;
-        }
-        output.Write(Environment.NewLine);
-        if (logEvent.Exception is not null) ExceptionOnly.Format(logEvent, output);
+        Rest.Format(logEvent, output);
     }
 
     // The format has no offset, so the text depends only on the clock time's whole second.
@@ -62,8 +59,11 @@ internal sealed class LogLineFormatter : ITextFormatter
         return stamp.Text;
     }
 
-    /// <summary>The access line's message as <c>{Message:lj}</c> renders it; false (nothing written) for any other event.</summary>
-    private static bool TryWriteAccessLine(LogEvent e, TextWriter output)
+    /// <summary>
+    /// The whole access line (<c>{Message:lj}</c> of <see cref="AccessLog.MessageTemplate"/>), assembled on the stack and
+    /// written at once; false, with nothing written, for any other event or one too long for the buffer.
+    /// </summary>
+    private static bool TryWriteAccessLine(LogEvent e, string stamp, string level, string? source, TextWriter output)
     {
         if (!ReferenceEquals(e.MessageTemplate, AccessLog.MessageTemplate)) return false;
         var p = e.Properties;
@@ -72,27 +72,63 @@ internal sealed class LogLineFormatter : ITextFormatter
             || !p.TryGetValue(AccessLog.ElapsedName, out var elapsedValue) || elapsedValue is not ScalarValue { Value: double elapsed }
             || !Text(p, AccessLog.ProviderName, out var provider) || !Text(p, AccessLog.CredentialName, out var credential) || !Text(p, AccessLog.TokensName, out var tokens))
             return false;
-        Span<char> number = stackalloc char[64];
-        if (!status.TryFormat(number, out var statusLength, default, CultureInfo.InvariantCulture)) return false;
-        var elapsedText = number[statusLength..];
-        if (!elapsed.TryFormat(elapsedText, out var elapsedLength, "0", CultureInfo.InvariantCulture)) return false;
-        output.Write('[');
-        output.Write(id);
-        output.Write("] ");
-        output.Write(method);
-        output.Write(' ');
-        output.Write(path);
-        output.Write(" -> ");
-        output.Write(number[..statusLength]);
-        output.Write(" in ");
-        output.Write(elapsedText[..elapsedLength]);
-        output.Write(" ms provider=");
-        output.Write(provider);
-        output.Write(" credential=");
-        output.Write(credential);
-        output.Write(" tokens=");
-        output.Write(tokens);
+        Span<char> line = stackalloc char[1024];
+        var writer = new SpanWriter(line);
+        writer.Append('[');
+        writer.Append(stamp);
+        writer.Append("] [");
+        writer.Append(level);
+        writer.Append("] ");
+        writer.Append(source);
+        writer.Append(": [");
+        writer.Append(id);
+        writer.Append("] ");
+        writer.Append(method);
+        writer.Append(' ');
+        writer.Append(path);
+        writer.Append(" -> ");
+        writer.Append(status, null);
+        writer.Append(" in ");
+        writer.Append(elapsed, "0");
+        writer.Append(" ms provider=");
+        writer.Append(provider);
+        writer.Append(" credential=");
+        writer.Append(credential);
+        writer.Append(" tokens=");
+        writer.Append(tokens);
+        writer.Append(Environment.NewLine);
+        if (writer.Overflowed) return false;
+        output.Write(line[..writer.Length]);
+        if (e.Exception is not null) ExceptionOnly.Format(e, output);
         return true;
+    }
+
+    /// <summary>Appends to a fixed span; once something does not fit, it only remembers that.</summary>
+    private ref struct SpanWriter(Span<char> buffer)
+    {
+        private readonly Span<char> _buffer = buffer;
+
+        public int Length { get; private set; }
+        public bool Overflowed { get; private set; }
+
+        public void Append(char c)
+        {
+            if (Length < _buffer.Length) _buffer[Length++] = c;
+            else Overflowed = true;
+        }
+
+        public void Append(string? text)
+        {
+            if (text is null) return;
+            if (text.TryCopyTo(_buffer[Length..])) Length += text.Length;
+            else Overflowed = true;
+        }
+
+        public void Append<T>(T value, string? format) where T : ISpanFormattable
+        {
+            if (value.TryFormat(_buffer[Length..], out var written, format, CultureInfo.InvariantCulture)) Length += written;
+            else Overflowed = true;
+        }
     }
 
     private static bool Text(IReadOnlyDictionary<string, LogEventPropertyValue> properties, string name, out string text)

@@ -13,6 +13,11 @@ internal sealed class RedactingSink(SecretRedactor redactor) : ILogEventSink, ID
 {
     private static readonly MessageTemplateParser Parser = new();
     private volatile Logger? _outputs;
+    // The last message template found clean, with the secret set it was checked against: most events are access lines
+    // with one template, so its text is scanned once per secret set rather than once per request.
+    private volatile CleanTemplate? _clean;
+
+    private sealed record CleanTemplate(MessageTemplate Template, object Secrets);
 
     /// <summary>Replaces the outputs; the previous ones are flushed and closed.</summary>
     public void SetOutputs(Logger outputs) => Interlocked.Exchange(ref _outputs, outputs)?.Dispose();
@@ -22,7 +27,12 @@ internal sealed class RedactingSink(SecretRedactor redactor) : ILogEventSink, ID
     private LogEvent Redact(LogEvent e)
     {
         var template = e.MessageTemplate;
-        if (redactor.Contains(template.Text)) template = Parser.Parse(redactor.Redact(template.Text));
+        var secrets = redactor.Version;
+        if (_clean is not { } clean || !ReferenceEquals(clean.Template, template) || !ReferenceEquals(clean.Secrets, secrets))
+        {
+            if (redactor.Contains(template.Text)) template = Parser.Parse(redactor.Redact(template.Text));
+            else _clean = new CleanTemplate(template, secrets);
+        }
         var exception = e.Exception is { } ex && redactor.Contains(ex.ToString()) ? new RedactedException(redactor.Redact(ex.ToString())) : e.Exception;
         var changed = !ReferenceEquals(template, e.MessageTemplate) || !ReferenceEquals(exception, e.Exception);
         // The common case (nothing secret) allocates nothing: the list is built only once a value changed, and Serilog's
