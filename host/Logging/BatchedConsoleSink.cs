@@ -24,10 +24,11 @@ internal sealed class BatchedConsoleSink : ILogEventSink, IDisposable
     private readonly Task _writer;
     private long _dropped;
 
-    public BatchedConsoleSink(ITextFormatter formatter, Stream? output = null)
+    /// <param name="leaveOpen">Keep <paramref name="output"/> open on dispose (a stream the caller owns and reads).</param>
+    public BatchedConsoleSink(ITextFormatter formatter, Stream? output = null, bool leaveOpen = false)
     {
         _formatter = formatter;
-        _output = new StreamWriter(output ?? Console.OpenStandardOutput(), new UTF8Encoding(false), 32 * 1024) { AutoFlush = false };
+        _output = new StreamWriter(output ?? Console.OpenStandardOutput(), new UTF8Encoding(false), 32 * 1024, leaveOpen) { AutoFlush = false };
         _writer = Task.Run(WriteAsync);
     }
 

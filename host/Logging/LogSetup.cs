@@ -1,7 +1,7 @@
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
-using Serilog.Formatting.Display;
+using Serilog.Formatting;
 using PluginProxy.Host.Config;
 using PluginProxy.Host.Security;
 
@@ -14,15 +14,19 @@ namespace PluginProxy.Host.Logging;
 /// </summary>
 internal sealed class LogSetup : IDisposable
 {
-    private const string Template = "[{Timestamp:yyyy-MM-dd HH:mm:ss}] [{Level:u3}] {SourceContext:l}: {Message:lj}{NewLine}{Exception}";
+    private const string Template = LogLineFormatter.Template;
 
     private readonly RedactingSink _redacting;
     private readonly LoggingLevelSwitch _level = new();
     private readonly ILogEventSink? _extraSink;
+    private readonly LogLineFormatter _formatter = new();
+    private readonly Func<ITextFormatter, ILogEventSink>? _console;
     private (bool ToFile, string Dir)? _applied;
 
-    public LogSetup(SecretRedactor redactor, ILogEventSink? extraSink = null)
+    /// <param name="console">Tests and benchmarks: makes the console output from the line formatter (instead of stdout).</param>
+    public LogSetup(SecretRedactor redactor, ILogEventSink? extraSink = null, Func<ITextFormatter, ILogEventSink>? console = null)
     {
+        _console = console;
         _redacting = new RedactingSink(redactor);
         _extraSink = extraSink;
         Logger = new LoggerConfiguration()
@@ -33,9 +37,13 @@ internal sealed class LogSetup : IDisposable
             .Enrich.FromLogContext()
             .WriteTo.Sink(_redacting)
             .CreateLogger();
+        AccessLog = new AccessLog(Logger);
     }
 
     public Logger Logger { get; }
+
+    /// <summary>The access-log line's writer (one per request, so it skips Microsoft.Extensions.Logging).</summary>
+    public AccessLog AccessLog { get; }
 
     /// <summary>Where the log file goes for a config.</summary>
     public static string LogDirectory(LoadedConfig config) => Path.Combine(config.BaseDirectory, "logs");
@@ -48,16 +56,19 @@ internal sealed class LogSetup : IDisposable
         _applied = wanted;
         // Console and file are written off the request path: the access log is one line per request and must not cost
         // a synchronous write each. A terminal keeps Serilog's colored console (on its own thread); redirected output
-        // (services, containers, benchmarks) gets the batched writer.
+        // (services, containers, benchmarks) gets the batched writer. Both writers of plain text share the formatter that
+        // renders the template's lines cheaply (LogLineFormatter).
         var outputs = new LoggerConfiguration().MinimumLevel.Verbose();
-        if (Console.IsOutputRedirected)
-            outputs.WriteTo.Sink(new BatchedConsoleSink(new MessageTemplateTextFormatter(Template, System.Globalization.CultureInfo.InvariantCulture)));
+        if (_console is not null)
+            outputs.WriteTo.Sink(_console(_formatter));
+        else if (Console.IsOutputRedirected)
+            outputs.WriteTo.Sink(new BatchedConsoleSink(_formatter));
         else
             outputs.WriteTo.Async(a => a.Console(outputTemplate: Template, formatProvider: System.Globalization.CultureInfo.InvariantCulture));
         if (wanted.LoggingToFile)
-            outputs.WriteTo.Async(a => a.File(Path.Combine(wanted.Item2, "main.log"), outputTemplate: Template, rollingInterval: RollingInterval.Day,
+            outputs.WriteTo.Async(a => a.File(_formatter, Path.Combine(wanted.Item2, "main.log"), rollingInterval: RollingInterval.Day,
                 fileSizeLimitBytes: 10 * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 10, shared: true,
-                flushToDiskInterval: TimeSpan.FromSeconds(1), formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+                flushToDiskInterval: TimeSpan.FromSeconds(1)));
         if (_extraSink is not null) outputs.WriteTo.Sink(_extraSink);
         _redacting.SetOutputs(outputs.CreateLogger());
     }

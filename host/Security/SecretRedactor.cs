@@ -67,6 +67,9 @@ internal sealed partial class SecretRedactor
         _secrets = new Secrets([.. values.Select(v => v.Trim()).Where(v => v.Length >= MinimumLength).Distinct().OrderByDescending(v => v.Length)]);
     }
 
+    /// <summary>Changes (by reference) whenever the set of secrets does: a text found clean stays clean until then.</summary>
+    public object Version => _secrets;
+
     /// <summary>True when <paramref name="text"/> contains a known secret.</summary>
     public bool Contains(string? text) => !string.IsNullOrEmpty(text) && text.AsSpan().ContainsAny(_secrets.Search);
 

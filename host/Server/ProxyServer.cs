@@ -119,7 +119,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         var services = builder.Services;
         services.AddSingleton(config).AddSingleton(plugins).AddSingleton(credentials).AddSingleton(registry).AddSingleton(redactor)
             .AddSingleton(scheduler).AddSingleton(httpClients).AddSingleton(health).AddSingleton(refresher).AddSingleton(lifecycle).AddSingleton(usage)
-            .AddSingleton(clock).AddSingleton(cooldownFiles)
+            .AddSingleton(clock).AddSingleton(cooldownFiles).AddSingleton(logs.AccessLog)
             .AddSingleton<CredentialUpdate>(async (credential, edit, cancellationToken) => await credentials.UpdateAsync(credential, edit, cancellationToken))
             .AddSingleton(new PluginLogs(loggerFactory))
             .AddSingleton(sp => new CandidateResolver(registry, sp.GetRequiredService<ModelAvailability>(), sp.GetRequiredService<PluginLogs>()))
