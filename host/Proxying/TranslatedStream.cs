@@ -54,8 +54,11 @@ internal static class TranslatedStream
                 var next = events.MoveNextAsync();
                 if (!next.IsCompleted || !flushedOnce)
                 {
-                    flushedOnce = true;
                     if ((await output.FlushAsync(cancellation)).IsCanceled) return AttemptResult.ClientGone;
+                    // Kestrel sends flushed bytes from a queued work item: yielding once lets the first event leave
+                    // before the rest of an already delivered answer is translated (on a busy core it would wait).
+                    if (!flushedOnce) await Task.Yield();
+                    flushedOnce = true;
                 }
                 if (next.IsCompleted)
                 {
