@@ -60,7 +60,7 @@ public static class JsonText
         }
     }
 
-    private const int MaxKeptBuffer = 256 * 1024;
+    private const int MaxKeptBuffer = 64 * 1024;
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;

@@ -74,7 +74,9 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
         {
             if (sse || _tooLarge || _carried == 0) return;
             if (FindUsage(_carry.AsSpan(0, _carried)) is not { } found) return;
-            var (_, start, length) = found;
+            var (name, start, length) = found;
+            // Only the dialect's own key: Gemini reads usageMetadata, the others usage (a foreign shape is not guessed at).
+            if (name != (codec.Dialect == Dialect.Gemini ? "usageMetadata" : "usage")) return;
             Usage = codec.DecodeUsage(JsonNode.Parse(_carry.AsSpan(start, length))) ?? Usage;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -52,7 +52,10 @@ internal static class TranslatedStream
                 // output is flushed whenever the next event is not there yet, and after the first event, so the
                 // client sees the start at once and every event as soon as the upstream pauses.
                 var next = events.MoveNextAsync();
-                if (!next.IsCompleted || !flushedOnce)
+                // A read still running is owned by the finally below from here on: the enumerator must not be disposed
+                // under it if the client goes away during the flush.
+                if (!next.IsCompleted) pending = next.AsTask();
+                if (pending is not null || !flushedOnce)
                 {
                     if ((await output.FlushAsync(cancellation)).IsCanceled) return AttemptResult.ClientGone;
                     // Kestrel sends flushed bytes from a queued work item: yielding once lets the first event leave
@@ -60,12 +63,11 @@ internal static class TranslatedStream
                     if (!flushedOnce) await Task.Yield();
                     flushedOnce = true;
                 }
-                if (next.IsCompleted)
+                if (pending is null)
                 {
                     more = next.GetAwaiter().GetResult();
                     continue;
                 }
-                pending = next.AsTask();
                 while (true)
                 {
                     if (keepAlive <= 0)

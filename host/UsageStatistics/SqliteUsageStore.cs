@@ -36,10 +36,12 @@ internal sealed class SqliteUsageStore : IUsageStore
         };
         using var connection = store.Connect();
         Execute(connection, "PRAGMA journal_mode=WAL;");
-        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"));
+        // The version is read inside the (immediate) transaction: a second process opening the same v1 file waits for
+        // the first one's migration and then sees version 2, instead of migrating twice.
+        using var transaction = connection.BeginTransaction();
+        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;", transaction));
         if (version > SchemaVersion)
             throw new IOException($"the usage database {path} was written by a newer PluginProxy (schema {version})");
-        using var transaction = connection.BeginTransaction();
         if (version == 1)
         {
             // Schema 1 kept a hashed de-duplication key per row; the lookup now goes through requests_export.
@@ -83,7 +85,7 @@ internal sealed class SqliteUsageStore : IUsageStore
         var added = new List<UsageRecord>();
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
-        var exists = new Lookup(connection, transaction);
+        using var exists = new Lookup(connection, transaction);
         var seen = new HashSet<UsageDedupKey>();
         using var writer = new Writer(connection, transaction);
         foreach (var record in records)
@@ -186,9 +188,10 @@ internal sealed class SqliteUsageStore : IUsageStore
         command.ExecuteNonQuery();
     }
 
-    private static object? Scalar(SqliteConnection connection, string sql)
+    private static object? Scalar(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = sql;
         return command.ExecuteScalar();
     }
@@ -286,7 +289,7 @@ internal sealed class SqliteUsageStore : IUsageStore
     }
 
     /// <summary>Whether a request with the same de-duplication key is stored: the (client key, model, time) or time index finds the candidates.</summary>
-    private sealed class Lookup
+    private sealed class Lookup : IDisposable
     {
         private readonly SqliteCommand _command;
         private readonly SqliteParameter[] _values;
@@ -315,6 +318,8 @@ internal sealed class SqliteUsageStore : IUsageStore
             p[10].Value = key.Tokens.Total;
             return _command.ExecuteScalar() is not null;
         }
+
+        public void Dispose() => _command.Dispose();
     }
 
     /// <summary>A command of one transaction with parameters <c>$1</c>..<c>$n</c>, returned in order.</summary>

@@ -21,6 +21,9 @@ namespace PluginProxy.Host.UsageStatistics;
 internal sealed partial class UsageRecorder : IDisposable
 {
     /// <summary>Records waiting for the background loop; a stalled writer cannot grow memory beyond this.</summary>
+    /// <summary>The largest batch list kept for reuse by the next flush (a few seconds at a busy server's rate).</summary>
+    private const int MaxSpareCapacity = 32 * 1024;
+
     internal const int MaxQueued = 100_000;
 
     /// <summary>Records per transaction of a flush: short bursts, while a commit stays rare enough to be cheap.</summary>
@@ -260,7 +263,7 @@ internal sealed partial class UsageRecorder : IDisposable
                 await store.AppendAsync(count == batch.Count ? batch : new Slice(batch, written, count), cancellationToken);
                 written += count; // committed: never written again
             }
-            if (batch.Capacity <= 2 * MaxQueued)
+            if (batch.Capacity <= MaxSpareCapacity) // a burst's large list is not kept for good
             {
                 batch.Clear();
                 _spare = batch; // flushes are serialised by _storeGate

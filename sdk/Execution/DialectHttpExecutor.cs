@@ -156,14 +156,25 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
         Dictionary<string, string>? headers = null;
         var all = response.Headers.NonValidated;
         foreach (var name in RelayedHeaders)
-            if (all.TryGetValues(name, out var values))
-                (headers ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase))[name] = values.Count == 1 ? values.ToString() : string.Join(",", values);
+            if (all.TryGetValues(name, out var values) && Relayable(values.Count == 1 ? values.ToString() : string.Join(",", values)) is { } value)
+                (headers ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase))[name] = value;
         return headers ?? NoHeaders;
     }
 
-    /// <summary>The upstream's Content-Type as sent (relayed, not interpreted).</summary>
+    /// <summary>The upstream's Content-Type as sent (relayed, not interpreted); dropped when it is not plain text.</summary>
     private static string? RawContentType(HttpResponseMessage response) =>
-        response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var values) ? values.ToString() : null;
+        response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var values) ? Relayable(values.ToString()) : null;
+
+    /// <summary>
+    /// A raw header value fit to relay: printable ASCII and tabs only. Anything else (a control character, a line
+    /// break) is dropped, as header validation used to drop it, rather than failing the answer when it is set.
+    /// </summary>
+    private static string? Relayable(string value)
+    {
+        foreach (var c in value)
+            if (c is (< ' ' and not '\t') or > '~') return null;
+        return value;
+    }
 
     /// <summary>Sends and returns a success response; throws a classified <see cref="UpstreamException"/> otherwise (the response is disposed).</summary>
     protected async Task<HttpResponseMessage> SendAsync(UpstreamCall call, UpstreamOperation operation, string? nativeOperation, string? query,

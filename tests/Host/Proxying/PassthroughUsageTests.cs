@@ -69,6 +69,17 @@ public sealed class PassthroughUsageTests
         Assert.Null(garbage.Usage);
     }
 
+    [Theory]
+    [InlineData(Dialect.Gemini, """{"candidates":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}""")]
+    [InlineData(Dialect.OpenAIChat, """{"choices":[],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":2}}""")]
+    public void A_usage_object_under_another_dialects_key_is_not_read(Dialect dialect, string body)
+    {
+        var usage = new PassthroughUsage(Codecs.For(dialect), sse: false);
+        usage.Observe(System.Text.Encoding.UTF8.GetBytes(body));
+        usage.Complete();
+        Assert.Null(usage.Usage); // not a 0/0 usage from the wrong mapping
+    }
+
     public static TheoryData<Dialect, string, long, long> JsonAnswers => new()
     {
         { Dialect.OpenAIChat, """{"id":"c","choices":[{"index":0,"message":{"role":"assistant","content":"{\"usage\":{\"prompt_tokens\":99}}","tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":4,"total_tokens":16,"prompt_tokens_details":{"cached_tokens":2}}}""", 12, 4 },
