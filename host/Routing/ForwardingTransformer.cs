@@ -15,9 +15,12 @@ internal sealed class ForwardingTransformer : HttpTransformer
 {
     internal static readonly string[] ClientAuthHeaders = ["authorization", "x-api-key", "x-goog-api-key"];
 
-    internal static bool IsClientAuthHeader(string name) =>
-        name.Equals("authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("x-api-key", StringComparison.OrdinalIgnoreCase)
-        || name.Equals("x-goog-api-key", StringComparison.OrdinalIgnoreCase);
+    internal static bool IsClientAuthHeader(string name)
+    {
+        foreach (var auth in ClientAuthHeaders)
+            if (name.Equals(auth, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
     private static readonly string[] ClientAuthQuery = ["key", "auth_token"];
 
     private readonly KeyValuePair<string, string>[] _set;
