@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Sse;
@@ -16,7 +17,14 @@ public interface IDialectCodec
 
     // ---- client side ----
 
-    /// <summary>Client body to canonical. Throws <see cref="RequestFormatException"/> for input the dialect does not allow.</summary>
+    /// <summary>
+    /// Client body to canonical. Throws <see cref="RequestFormatException"/> for input the dialect does not allow. Reads
+    /// the element without building a DOM; whatever the canonical request keeps as JSON (schemas, extensions, native
+    /// parts) is copied out, so the request stays valid after <paramref name="body"/>'s document is disposed.
+    /// </summary>
+    ChatRequest DecodeRequest(JsonElement body);
+
+    /// <summary>The same for a body already held as a DOM (tests, tools): decoded through its JSON element.</summary>
     ChatRequest DecodeRequest(JsonObject body);
 
     /// <summary>Canonical answer to the client's non-streaming body.</summary>

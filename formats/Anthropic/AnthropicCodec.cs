@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 
@@ -13,6 +14,9 @@ public sealed class AnthropicCodec : IDialectCodec
     }
 
     public Dialect Dialect => Dialect.Anthropic;
+
+    // Not yet ported to element reading: the element is copied into a DOM first.
+    public ChatRequest DecodeRequest(JsonElement body) => AnthropicRequestDecoder.Decode(JsonObject.Create(body.Clone())!);
 
     public ChatRequest DecodeRequest(JsonObject body) => AnthropicRequestDecoder.Decode(body);
 

@@ -81,4 +81,24 @@ public static class JsonText
             return null;
         }
     }
+
+    /// <summary>A DOM's JSON as a standalone element (no document to dispose): how a DOM reaches an element-based decoder.</summary>
+    public static JsonElement ToElement(JsonNode? node)
+    {
+        using var document = JsonDocument.Parse(SerializeToUtf8(node));
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>
+    /// A node over a copy of <paramref name="element"/>: what a decoder keeps as JSON (a schema, an extension). The copy
+    /// is independent of the element's document, and the node stays lazy (written back out without being materialized)
+    /// until something reads into it. Null for JSON null.
+    /// </summary>
+    public static JsonNode? ToNode(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => JsonObject.Create(element.Clone()),
+        JsonValueKind.Array => JsonArray.Create(element.Clone()),
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        _ => JsonValue.Create(element.Clone()),
+    };
 }

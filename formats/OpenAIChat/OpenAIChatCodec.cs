@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 
@@ -17,6 +18,9 @@ public sealed class OpenAIChatCodec : IDialectCodec
     private OpenAIChatCodec() { }
 
     public Dialect Dialect => Dialect.OpenAIChat;
+
+    // Not yet ported to element reading: the element is copied into a DOM first.
+    public ChatRequest DecodeRequest(JsonElement body) => ChatRequestDecoder.Decode(JsonObject.Create(body.Clone())!);
 
     public ChatRequest DecodeRequest(JsonObject body) => ChatRequestDecoder.Decode(body);
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 
@@ -18,6 +19,9 @@ public sealed class OpenAIResponsesCodec : IDialectCodec
     }
 
     public Dialect Dialect => Dialect.OpenAIResponses;
+
+    // Not yet ported to element reading: the element is copied into a DOM first.
+    public ChatRequest DecodeRequest(JsonElement body) => ResponsesRequestDecoder.Decode(JsonObject.Create(body.Clone())!);
 
     public ChatRequest DecodeRequest(JsonObject body) => ResponsesRequestDecoder.Decode(body);
 

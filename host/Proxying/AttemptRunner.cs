@@ -160,7 +160,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
         string error;
         try
         {
-            var canonical = request.Client.Decode(request.Json);
+            var canonical = request.DecodeBody();
             if (string.IsNullOrEmpty(canonical.Model)) canonical.Model = request.ClientModel;
             canonical.Stream = request.Stream;
             request.ClientReasoning = canonical.Reasoning;

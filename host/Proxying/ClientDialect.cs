@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats;
@@ -38,7 +39,8 @@ internal sealed class ClientDialect
     /// <summary>Passthrough keeps the client's exact bytes; legacy completions always go through chat.</summary>
     public bool AllowsPassthrough => !LegacyCompletions;
 
-    public ChatRequest Decode(JsonObject body) => LegacyCompletions ? CompletionsAdapter.DecodeRequest(body) : Codec.DecodeRequest(body);
+    public ChatRequest Decode(JsonElement body) =>
+        LegacyCompletions ? CompletionsAdapter.DecodeRequest(JsonObject.Create(body.Clone())!) : Codec.DecodeRequest(body);
 
     public JsonObject Encode(ChatResponse response, ChatRequest request) =>
         LegacyCompletions ? CompletionsAdapter.EncodeResponse(response, request) : Codec.EncodeResponse(response, request);

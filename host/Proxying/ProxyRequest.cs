@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Host.Config;
@@ -13,18 +13,22 @@ namespace PluginProxy.Host.Proxying;
 /// </summary>
 internal sealed class ProxyRequest(HttpContext http, InferenceRequest endpoint, LoadedConfig config, ReadOnlyMemory<byte> body, string model, bool stream)
 {
-    private JsonObject? _json;
-
     public HttpContext Http { get; } = http;
     public InferenceRequest Endpoint { get; } = endpoint;
     public LoadedConfig Config { get; } = config;
     /// <summary>The client's bytes, for passthrough.</summary>
     public ReadOnlyMemory<byte> Body { get; } = body;
     /// <summary>
-    /// The body as a DOM, parsed on first use: only translation needs it (passthrough relays <see cref="Body"/>). The
-    /// reader already checked that the body is one JSON object without duplicated keys, so this parse cannot fail.
+    /// The body decoded to canonical by the client's dialect. The codec reads a pooled document that lives only for the
+    /// call (no DOM, nothing of it kept alive while the upstream answers). The reader already checked that the body is
+    /// one JSON object without duplicated keys, so the parse cannot fail.
     /// </summary>
-    public JsonObject Json => _json ??= (JsonObject)JsonNode.Parse(Body.Span)!;
+    public ChatRequest DecodeBody()
+    {
+        using var document = JsonDocument.Parse(Body);
+        return Client.Decode(document.RootElement);
+    }
+
     /// <summary>The model as the client sent it.</summary>
     public string ClientModel { get; } = model;
     public bool Stream { get; } = stream;
