@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
@@ -20,44 +21,68 @@ internal enum BlockTarget
 /// </summary>
 internal static class AnthropicBlocks
 {
-    /// <param name="toolNames">Tool names by tool_use id seen so far, to name tool results.</param>
-    public static ContentPart Decode(JsonObject block, string path, IDictionary<string, string> toolNames)
+    /// <summary>The blocks of a content array, each decoded; errors name <paramref name="key"/>[i].</summary>
+    public static List<ContentPart> DecodeList(JsonElement blocks, IDictionary<string, string> toolNames, string key)
     {
-        var type = RequiredString(block, "type", path);
+        var parts = new List<ContentPart>(blocks.GetArrayLength());
+        var i = 0;
+        foreach (var item in blocks.EnumerateArray())
+        {
+            try
+            {
+                parts.Add(Decode(Object(item), toolNames));
+            }
+            catch (FieldError e)
+            {
+                throw e.Under(i).Under(key);
+            }
+            i++;
+        }
+        return parts;
+    }
+
+    /// <param name="toolNames">Tool names by tool_use id seen so far, to name tool results.</param>
+    public static ContentPart Decode(JsonElement block, IDictionary<string, string> toolNames)
+    {
+        var type = RequiredString(block, "type");
         switch (type)
         {
             case "text":
-                return WithExtras(new TextPart(RequiredString(block, "text", path)), block, "type", "text");
+                return WithExtras(new TextPart(RequiredString(block, "text")), block, "type", "text");
             case "image":
-                return DecodeImage(block, path);
+                return DecodeImage(block);
             case "document":
-                return DecodeDocument(block, path);
+                return DecodeDocument(block);
             case "tool_use":
             {
-                var id = RequiredString(block, "id", path);
-                var name = RequiredString(block, "name", path);
+                var id = RequiredString(block, "id");
+                var name = RequiredString(block, "name");
                 toolNames[id] = name;
-                var input = block["input"] ?? new JsonObject();
-                if (input is not JsonObject) throw new RequestFormatException($"{Path(path, "input")} must be an object");
-                var call = new ToolCallPart { Id = id, Name = name, Arguments = JsonText.Serialize(input) };
+                var arguments = "{}";
+                if (TryGet(block, "input", out var input))
+                {
+                    if (input.ValueKind != JsonValueKind.Object) throw new FieldError("input", "must be an object");
+                    arguments = JsonText.Serialize(input);
+                }
+                var call = new ToolCallPart { Id = id, Name = name, Arguments = arguments };
                 return WithExtras(call, block, "type", "id", "name", "input");
             }
             case "tool_result":
             {
-                var id = RequiredString(block, "tool_use_id", path);
+                var id = RequiredString(block, "tool_use_id");
                 var result = new ToolResultPart
                 {
                     ToolCallId = id,
                     Name = toolNames.TryGetValue(id, out var name) ? name : null,
-                    IsError = OptionalBool(block, "is_error", path) ?? false,
-                    Content = DecodeResultContent(block, Path(path, "content"), toolNames),
+                    IsError = OptionalBool(block, "is_error") ?? false,
+                    Content = DecodeResultContent(block, toolNames),
                 };
                 return WithExtras(result, block, "type", "tool_use_id", "content", "is_error");
             }
             case "thinking":
             {
-                var signature = OptionalString(block, "signature", path);
-                var reasoning = new ReasoningPart { Text = OptionalString(block, "thinking", path) ?? "" };
+                var signature = OptionalString(block, "signature");
+                var reasoning = new ReasoningPart { Text = OptionalString(block, "thinking") ?? "" };
                 if (!string.IsNullOrEmpty(signature))
                 {
                     reasoning.Signature = signature;
@@ -66,13 +91,13 @@ internal static class AnthropicBlocks
                 return WithExtras(reasoning, block, "type", "thinking", "signature");
             }
             case "redacted_thinking":
-                return WithExtras(new ReasoningPart { RedactedData = RequiredString(block, "data", path) }, block, "type", "data");
+                return WithExtras(new ReasoningPart { RedactedData = RequiredString(block, "data") }, block, "type", "data");
             case "tool_addition":
             case "tool_removal":
-                return DecodeToolChange(block, type == "tool_removal", path);
+                return DecodeToolChange(block, type == "tool_removal");
             default:
                 // server_tool_use, web_search_tool_result, mcp_tool_use, search_result, container_upload, ...
-                return new NativePart(Dialect.Anthropic, block.DeepClone());
+                return new NativePart(Dialect.Anthropic, JsonText.ToNode(block)!);
         }
     }
 
@@ -81,94 +106,114 @@ internal static class AnthropicBlocks
     /// <c>mcp_toolset_reference</c> (server_name) or <c>tool_definition</c> (definition by value). The whole <c>tool</c>
     /// object also rides as the <c>anthropic.tool</c> extension, so this codec re-emits it exactly as it came.
     /// </summary>
-    private static ContentPart DecodeToolChange(JsonObject block, bool removed, string path)
+    private static ContentPart DecodeToolChange(JsonElement block, bool removed)
     {
         var change = new ToolChangePart { Removed = removed };
-        var toolPath = Path(path, "tool");
-        if (OptionalObject(block, "tool", path) is { } tool)
+        if (OptionalObject(block, "tool") is { } tool)
         {
-            if (OptionalString(tool, "type", toolPath) == "tool_definition")
+            try
             {
-                var definitionPath = Path(toolPath, "definition");
-                change.Definition = AnthropicRequestDecoder.DecodeTool(OptionalObject(tool, "definition", toolPath) ?? [], definitionPath);
+                if (OptionalString(tool, "type") == "tool_definition")
+                {
+                    var definition = OptionalObject(tool, "definition") ?? EmptyObject;
+                    try
+                    {
+                        change.Definition = AnthropicRequestDecoder.DecodeTool(definition);
+                    }
+                    catch (FieldError e)
+                    {
+                        throw e.Under("definition");
+                    }
+                }
+                else
+                {
+                    change.Name = Text(tool, "name");
+                    change.ServerName = Text(tool, "server_name");
+                }
             }
-            else
+            catch (FieldError e)
             {
-                change.Name = Text(tool, "name");
-                change.ServerName = Text(tool, "server_name");
+                throw e.Under("tool");
             }
         }
         return WithExtras(change, block, "type");
     }
 
-    private static ContentPart DecodeImage(JsonObject block, string path)
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+
+    private static ContentPart DecodeImage(JsonElement block)
     {
-        var source = OptionalObject(block, "source", path) ?? throw new RequestFormatException($"{Path(path, "source")} is required");
-        var sourcePath = Path(path, "source");
+        var source = OptionalObject(block, "source") ?? throw new FieldError("source", "is required");
         ImagePart image;
-        switch (OptionalString(source, "type", sourcePath))
+        try
         {
-            case "base64":
-                image = new ImagePart
-                {
-                    MediaType = OptionalString(source, "media_type", sourcePath),
-                    Data = RequiredString(source, "data", sourcePath),
-                };
-                break;
-            case "url":
-                image = new ImagePart { Url = RequiredString(source, "url", sourcePath) };
-                break;
-            default:
-                // Files API references and future source kinds have no canonical form.
-                return new NativePart(Dialect.Anthropic, block.DeepClone());
+            switch (OptionalString(source, "type"))
+            {
+                case "base64":
+                    image = new ImagePart
+                    {
+                        MediaType = OptionalString(source, "media_type"),
+                        Data = RequiredString(source, "data"),
+                    };
+                    break;
+                case "url":
+                    image = new ImagePart { Url = RequiredString(source, "url") };
+                    break;
+                default:
+                    // Files API references and future source kinds have no canonical form.
+                    return new NativePart(Dialect.Anthropic, JsonText.ToNode(block)!);
+            }
+        }
+        catch (FieldError e)
+        {
+            throw e.Under("source");
         }
         return WithExtras(image, block, "type", "source");
     }
 
-    private static ContentPart DecodeDocument(JsonObject block, string path)
+    private static ContentPart DecodeDocument(JsonElement block)
     {
-        var source = OptionalObject(block, "source", path) ?? throw new RequestFormatException($"{Path(path, "source")} is required");
-        var sourcePath = Path(path, "source");
-        var document = new DocumentPart { Title = OptionalString(block, "title", path) };
-        switch (OptionalString(source, "type", sourcePath))
+        var source = OptionalObject(block, "source") ?? throw new FieldError("source", "is required");
+        var document = new DocumentPart { Title = OptionalString(block, "title") };
+        try
         {
-            case "base64":
-                document.MediaType = OptionalString(source, "media_type", sourcePath);
-                document.Data = RequiredString(source, "data", sourcePath);
-                break;
-            case "text":
-                document.MediaType = OptionalString(source, "media_type", sourcePath);
-                document.Text = RequiredString(source, "data", sourcePath);
-                break;
-            case "url":
-                document.Url = RequiredString(source, "url", sourcePath);
-                break;
-            default:
-                // "content" (custom block lists) and "file" sources stay native.
-                return new NativePart(Dialect.Anthropic, block.DeepClone());
+            switch (OptionalString(source, "type"))
+            {
+                case "base64":
+                    document.MediaType = OptionalString(source, "media_type");
+                    document.Data = RequiredString(source, "data");
+                    break;
+                case "text":
+                    document.MediaType = OptionalString(source, "media_type");
+                    document.Text = RequiredString(source, "data");
+                    break;
+                case "url":
+                    document.Url = RequiredString(source, "url");
+                    break;
+                default:
+                    // "content" (custom block lists) and "file" sources stay native.
+                    return new NativePart(Dialect.Anthropic, JsonText.ToNode(block)!);
+            }
+        }
+        catch (FieldError e)
+        {
+            throw e.Under("source");
         }
         return WithExtras(document, block, "type", "source", "title");
     }
 
-    private static List<ContentPart> DecodeResultContent(JsonObject block, string path, IDictionary<string, string> toolNames)
+    private static List<ContentPart> DecodeResultContent(JsonElement block, IDictionary<string, string> toolNames)
     {
-        switch (block["content"])
+        if (!TryGet(block, "content", out var content)) return [];
+        return content.ValueKind switch
         {
-            case null:
-                return [];
-            case JsonArray items:
-                var parts = new List<ContentPart>(items.Count);
-                for (var i = 0; i < items.Count; i++)
-                    parts.Add(Decode(Object(items[i], Path(path, i)), Path(path, i), toolNames));
-                return parts;
-            case JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String:
-                return [new TextPart(value.GetValue<string>())];
-            default:
-                throw new RequestFormatException($"{path} must be a string or an array of content blocks");
-        }
+            JsonValueKind.Array => DecodeList(content, toolNames, "content"),
+            JsonValueKind.String => [new TextPart(content.GetString()!)],
+            _ => throw new FieldError("content", "must be a string or an array of content blocks"),
+        };
     }
 
-    private static T WithExtras<T>(T part, JsonObject block, params string[] known) where T : ContentPart
+    private static T WithExtras<T>(T part, JsonElement block, params string[] known) where T : ContentPart
     {
         part.Extensions = CollectExtras(block, part.Extensions, known);
         return part;

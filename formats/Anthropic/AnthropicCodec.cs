@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.Anthropic;
 
@@ -15,10 +16,9 @@ public sealed class AnthropicCodec : IDialectCodec
 
     public Dialect Dialect => Dialect.Anthropic;
 
-    // Not yet ported to element reading: the element is copied into a DOM first.
-    public ChatRequest DecodeRequest(JsonElement body) => AnthropicRequestDecoder.Decode(JsonObject.Create(body.Clone())!);
+    public ChatRequest DecodeRequest(JsonElement body) => AnthropicRequestDecoder.Decode(body);
 
-    public ChatRequest DecodeRequest(JsonObject body) => AnthropicRequestDecoder.Decode(body);
+    public ChatRequest DecodeRequest(JsonObject body) => AnthropicRequestDecoder.Decode(JsonText.ToElement(body));
 
     public JsonObject EncodeResponse(ChatResponse response, ChatRequest request) => AnthropicResponseCodec.Encode(response, request);
 

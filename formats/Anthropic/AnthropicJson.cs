@@ -5,8 +5,9 @@ using System.Text.Json.Nodes;
 namespace PluginProxy.Formats.Anthropic;
 
 /// <summary>
-/// Typed reads from client JSON. Every wrong type becomes a <see cref="RequestFormatException"/> naming the field,
-/// so no cast or null error can escape from request decoding.
+/// Typed reads. Client JSON is read as elements and every wrong type becomes a <see cref="FieldError"/> naming the
+/// field, so no cast or null error can escape from request decoding; upstream JSON (answers) is read leniently.
+/// A missing key and an explicit <c>null</c> read the same.
 /// </summary>
 internal static class AnthropicJson
 {
@@ -17,54 +18,71 @@ internal static class AnthropicJson
     public static JsonObject Object(JsonNode? node, string path) =>
         node as JsonObject ?? throw new RequestFormatException($"{path} must be an object");
 
-    public static JsonObject? OptionalObject(JsonObject obj, string key, string path) => obj[key] switch
-    {
-        null => null,
-        JsonObject value => value,
-        _ => throw new RequestFormatException($"{Path(path, key)} must be an object"),
-    };
+    // ---- client JSON, as elements ----
 
-    public static JsonArray? OptionalArray(JsonObject obj, string key, string path) => obj[key] switch
+    /// <summary>The value of <paramref name="key"/>, false when it is missing or null.</summary>
+    public static bool TryGet(JsonElement obj, string key, out JsonElement value)
     {
-        null => null,
-        JsonArray value => value,
-        _ => throw new RequestFormatException($"{Path(path, key)} must be an array"),
-    };
+        if (obj.TryGetProperty(key, out value) && value.ValueKind != JsonValueKind.Null) return true;
+        value = default;
+        return false;
+    }
 
-    public static string? OptionalString(JsonObject obj, string key, string path) => obj[key] switch
+    public static bool Has(JsonElement obj, string key) => TryGet(obj, key, out _);
+
+    public static JsonElement Object(JsonElement element) =>
+        element.ValueKind == JsonValueKind.Object ? element : throw new FieldError("", "must be an object");
+
+    public static JsonElement? OptionalObject(JsonElement obj, string key) =>
+        !TryGet(obj, key, out var value) ? null
+        : value.ValueKind == JsonValueKind.Object ? value
+        : throw new FieldError(key, "must be an object");
+
+    public static JsonElement? OptionalArray(JsonElement obj, string key) =>
+        !TryGet(obj, key, out var value) ? null
+        : value.ValueKind == JsonValueKind.Array ? value
+        : throw new FieldError(key, "must be an array");
+
+    public static string? OptionalString(JsonElement obj, string key) =>
+        !TryGet(obj, key, out var value) ? null
+        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : throw new FieldError(key, "must be a string");
+
+    public static string RequiredString(JsonElement obj, string key) =>
+        OptionalString(obj, key) ?? throw new FieldError(key, "is required");
+
+    public static double? OptionalNumber(JsonElement obj, string key)
     {
-        null => null,
-        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
-        _ => throw new RequestFormatException($"{Path(path, key)} must be a string"),
-    };
+        if (!TryGet(obj, key, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.Number) throw new FieldError(key, "must be a number");
+        // Out of double's range reads as infinity, as double.Parse does (TryGetDouble refuses it).
+        return value.TryGetDouble(out var number) ? number : double.Parse(value.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
 
-    public static string RequiredString(JsonObject obj, string key, string path) =>
-        OptionalString(obj, key, path) ?? throw new RequestFormatException($"{Path(path, key)} is required");
-
-    public static double? OptionalNumber(JsonObject obj, string key, string path) => obj[key] switch
+    public static int? OptionalInt(JsonElement obj, string key)
     {
-        null => null,
-        JsonValue value when value.GetValueKind() == JsonValueKind.Number =>
-            double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
-        _ => throw new RequestFormatException($"{Path(path, key)} must be a number"),
-    };
-
-    public static int? OptionalInt(JsonObject obj, string key, string path)
-    {
-        if (OptionalNumber(obj, key, path) is not { } number) return null;
+        if (OptionalNumber(obj, key) is not { } number) return null;
         if (number != Math.Floor(number) || number > int.MaxValue || number < int.MinValue)
-            throw new RequestFormatException($"{Path(path, key)} must be an integer");
+            throw new FieldError(key, "must be an integer");
         return (int)number;
     }
 
-    public static bool? OptionalBool(JsonObject obj, string key, string path) => obj[key] switch
-    {
-        null => null,
-        JsonValue value when value.GetValueKind() == JsonValueKind.True => true,
-        JsonValue value when value.GetValueKind() == JsonValueKind.False => false,
-        _ => throw new RequestFormatException($"{Path(path, key)} must be a boolean"),
-    };
+    public static bool? OptionalBool(JsonElement obj, string key) =>
+        !TryGet(obj, key, out var value) ? null
+        : value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new FieldError(key, "must be a boolean"),
+        };
 
+    /// <summary>A string member, null when absent or not a string (no error).</summary>
+    public static string? Text(JsonElement obj, string key) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    // ---- upstream JSON, as a DOM ----
     /// <summary>A number from upstream JSON, 0 when absent or not a number (upstream bodies are not validated).</summary>
     public static long Count(JsonObject? obj, string key) =>
         obj?[key] is JsonValue value && value.GetValueKind() == JsonValueKind.Number
@@ -74,4 +92,28 @@ internal static class AnthropicJson
     /// <summary>A string from upstream JSON, null when absent or not a string.</summary>
     public static string? Text(JsonObject? obj, string key) =>
         obj?[key] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
+}
+
+/// <summary>
+/// A client field that is wrong, with its path relative to the element being read. Callers add their own step as it
+/// passes up (<see cref="Under(string)"/>, <see cref="Under(int)"/>), so no path is built unless something is wrong.
+/// </summary>
+internal sealed class FieldError(string path, string problem) : Exception
+{
+    public string FieldPath { get; } = path;
+
+    public string Problem { get; } = problem;
+
+    public override string Message => FieldPath.Length == 0 ? Problem : FieldPath + " " + Problem;
+
+    /// <summary>The same error seen from the object that holds this field under <paramref name="key"/>.</summary>
+    public FieldError Under(string key) => new(Join(key, FieldPath), Problem);
+
+    /// <summary>The same error seen from the array that holds this item at <paramref name="index"/>.</summary>
+    public FieldError Under(int index) => new(Join($"[{index}]", FieldPath), Problem);
+
+    public RequestFormatException ToRequestFormat() => new(Message);
+
+    private static string Join(string parent, string child) =>
+        child.Length == 0 ? parent : child[0] == '[' ? parent + child : parent + "." + child;
 }

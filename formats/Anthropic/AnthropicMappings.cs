@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using PluginProxy.Formats.Json;
 using PluginProxy.Abstractions.Canonical;
 
 namespace PluginProxy.Formats.Anthropic;
@@ -121,6 +123,28 @@ internal static class AnthropicMappings
             into[ExtensionPrefix + key] = value?.DeepClone();
         }
         return into;
+    }
+
+    /// <summary>The same for a client element: only the names of kept keys are materialized; values are copied lazily.</summary>
+    public static JsonObject? CollectExtras(JsonElement source, JsonObject? into, params string[] known)
+    {
+        foreach (var property in source.EnumerateObject())
+        {
+            if (NameIn(property, known)) continue;
+            into ??= [];
+            into[ExtensionPrefix + property.Name] = JsonText.ToNode(property.Value);
+        }
+        return into;
+    }
+
+    /// <summary>Whether the property's name is one of <paramref name="names"/>, compared without making a string of it.</summary>
+    public static bool NameIn(JsonProperty property, string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (property.NameEquals(name)) return true;
+        }
+        return false;
     }
 
     /// <summary>Writes the <c>anthropic.*</c> extensions back as keys of <paramref name="target"/>, never overwriting a key already set.</summary>

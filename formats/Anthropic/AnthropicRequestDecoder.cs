@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using PluginProxy.Formats.Json;
 using PluginProxy.Abstractions.Canonical;
 using static PluginProxy.Formats.Anthropic.AnthropicJson;
 using static PluginProxy.Formats.Anthropic.AnthropicMappings;
@@ -19,66 +21,81 @@ internal static class AnthropicRequestDecoder
         "temperature", "top_p", "top_k", "stop_sequences", "stream", "metadata",
     ];
 
-    public static ChatRequest Decode(JsonObject body)
+    public static ChatRequest Decode(JsonElement body)
     {
-        var request = new ChatRequest
+        try
         {
-            Model = RequiredString(body, "model", ""),
-            Stream = OptionalBool(body, "stream", "") ?? false,
-        };
-        request.Sampling.MaxOutputTokens = OptionalInt(body, "max_tokens", "");
-        request.Sampling.Temperature = OptionalNumber(body, "temperature", "");
-        request.Sampling.TopP = OptionalNumber(body, "top_p", "");
-        request.Sampling.TopK = OptionalInt(body, "top_k", "");
-        request.Sampling.StopSequences = DecodeStopSequences(body);
+            if (body.ValueKind != JsonValueKind.Object) throw new FieldError("", "the body must be a JSON object");
+            var request = new ChatRequest
+            {
+                Model = RequiredString(body, "model"),
+                Stream = OptionalBool(body, "stream") ?? false,
+            };
+            request.Sampling.MaxOutputTokens = OptionalInt(body, "max_tokens");
+            request.Sampling.Temperature = OptionalNumber(body, "temperature");
+            request.Sampling.TopP = OptionalNumber(body, "top_p");
+            request.Sampling.TopK = OptionalInt(body, "top_k");
+            request.Sampling.StopSequences = DecodeStopSequences(body);
 
-        request.System = DecodeSystem(body["system"]);
-        request.Messages = DecodeMessages(body);
-        request.Tools = DecodeTools(body);
-        DecodeToolChoice(body, request);
-        DecodeThinking(body, request);
-        DecodeMetadata(body, request);
+            request.System = TryGet(body, "system", out var system) ? DecodeSystem(system) : [];
+            request.Messages = DecodeMessages(body);
+            request.Tools = DecodeTools(body);
+            DecodeToolChoice(body, request);
+            DecodeThinking(body, request);
+            DecodeMetadata(body, request);
 
-        CollectExtras(body, request.Extensions, CoreKeys);
-        return request;
+            CollectExtras(body, request.Extensions, CoreKeys);
+            return request;
+        }
+        catch (FieldError e)
+        {
+            throw e.ToRequestFormat();
+        }
     }
 
-    private static List<string> DecodeStopSequences(JsonObject body)
+    private static List<string> DecodeStopSequences(JsonElement body)
     {
         var list = new List<string>();
-        if (OptionalArray(body, "stop_sequences", "") is not { } array) return list;
-        for (var i = 0; i < array.Count; i++)
+        if (OptionalArray(body, "stop_sequences") is not { } array) return list;
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
         {
-            list.Add(array[i] is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.String
-                ? value.GetValue<string>()
-                : throw new RequestFormatException($"stop_sequences[{i}] must be a string"));
+            list.Add(item.ValueKind == JsonValueKind.String
+                ? item.GetString()!
+                : throw new FieldError($"stop_sequences[{i}]", "must be a string"));
+            i++;
         }
         return list;
     }
 
-    private static List<ContentPart> DecodeSystem(JsonNode? system)
+    private static List<ContentPart> DecodeSystem(JsonElement system)
     {
-        switch (system)
+        switch (system.ValueKind)
         {
-            case null:
-                return [];
-            case JsonArray blocks:
-                var parts = new List<ContentPart>(blocks.Count);
+            case JsonValueKind.Array:
+                var parts = new List<ContentPart>(system.GetArrayLength());
                 var noTools = new Dictionary<string, string>();
-                for (var i = 0; i < blocks.Count; i++)
+                var i = 0;
+                foreach (var item in system.EnumerateArray())
                 {
-                    var path = Path("system", i);
-                    var block = Object(blocks[i], path);
-                    // Only text is valid here; a block type this codec does not know is dropped rather than refused.
-                    if (OptionalString(block, "type", path) != "text") continue;
-                    parts.Add(AnthropicBlocks.Decode(block, path, noTools));
+                    try
+                    {
+                        var block = Object(item);
+                        // Only text is valid here; a block type this codec does not know is dropped rather than refused.
+                        if (OptionalString(block, "type") == "text") parts.Add(AnthropicBlocks.Decode(block, noTools));
+                    }
+                    catch (FieldError e)
+                    {
+                        throw e.Under(i).Under("system");
+                    }
+                    i++;
                 }
                 return parts;
-            case JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String:
-                var text = value.GetValue<string>();
+            case JsonValueKind.String:
+                var text = system.GetString()!;
                 return text.Length == 0 ? [] : [new TextPart(text)];
             default:
-                throw new RequestFormatException("system must be a string or an array of text blocks");
+                throw new FieldError("system", "must be a string or an array of text blocks");
         }
     }
 
@@ -89,53 +106,65 @@ internal static class AnthropicRequestDecoder
     /// is the upstream's to judge), with its other keys (<c>output_config</c>) as message extensions. Messages of a role
     /// this codec does not know are dropped.
     /// </summary>
-    private static List<Message> DecodeMessages(JsonObject body)
+    private static List<Message> DecodeMessages(JsonElement body)
     {
-        var array = OptionalArray(body, "messages", "") ?? throw new RequestFormatException("messages is required");
-        var messages = new List<Message>(array.Count);
+        var array = OptionalArray(body, "messages") ?? throw new FieldError("messages", "is required");
+        var messages = new List<Message>(array.GetArrayLength());
         var toolNames = new Dictionary<string, string>();
-        for (var i = 0; i < array.Count; i++)
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
         {
-            var path = Path("messages", i);
-            var message = Object(array[i], path);
-            Role role;
-            switch (RequiredString(message, "role", path))
+            try
             {
-                case "user":
-                    role = Role.User;
-                    break;
-                case "assistant":
-                    role = Role.Assistant;
-                    break;
-                case "system":
-                    // The directive-only form (content [] with output_config) is valid, so content may be empty or absent.
-                    messages.Add(new Message
-                    {
-                        Role = Role.System,
-                        Parts = message["content"] is null ? [] : DecodeContent(message, Path(path, "content"), toolNames),
-                        Extensions = CollectExtras(message, null, "role", "content"),
-                    });
-                    continue;
-                default:
-                    continue;
+                DecodeMessage(Object(item), messages, toolNames);
             }
-            var parts = DecodeContent(message, Path(path, "content"), toolNames);
-            if (role == Role.Assistant)
+            catch (FieldError e)
             {
-                messages.Add(new Message { Role = Role.Assistant, Parts = parts });
-                continue;
+                throw e.Under(i).Under("messages");
             }
-            if (parts.Count == 0)
-            {
-                messages.Add(new Message { Role = Role.User });
-                continue;
-            }
-            foreach (var run in SplitToolResults(parts)) messages.Add(run);
+            i++;
         }
         return messages;
     }
 
-    private static IEnumerable<Message> SplitToolResults(List<ContentPart> parts)
+    private static void DecodeMessage(JsonElement message, List<Message> messages, Dictionary<string, string> toolNames)
+    {
+        Role role;
+        switch (RequiredString(message, "role"))
+        {
+            case "user":
+                role = Role.User;
+                break;
+            case "assistant":
+                role = Role.Assistant;
+                break;
+            case "system":
+                // The directive-only form (content [] with output_config) is valid, so content may be empty or absent.
+                messages.Add(new Message
+                {
+                    Role = Role.System,
+                    Parts = Has(message, "content") ? DecodeContent(message, toolNames) : [],
+                    Extensions = CollectExtras(message, null, "role", "content"),
+                });
+                return;
+            default:
+                return;
+        }
+        var parts = DecodeContent(message, toolNames);
+        if (role == Role.Assistant)
+        {
+            messages.Add(new Message { Role = Role.Assistant, Parts = parts });
+            return;
+        }
+        if (parts.Count == 0)
+        {
+            messages.Add(new Message { Role = Role.User });
+            return;
+        }
+        SplitToolResults(parts, messages);
+    }
+
+    private static void SplitToolResults(List<ContentPart> parts, List<Message> messages)
     {
         Message? current = null;
         foreach (var part in parts)
@@ -143,30 +172,26 @@ internal static class AnthropicRequestDecoder
             var role = part is ToolResultPart ? Role.Tool : Role.User;
             if (current is null || current.Role != role)
             {
-                if (current is not null) yield return current;
+                if (current is not null) messages.Add(current);
                 current = new Message { Role = role };
             }
             current.Parts.Add(part);
         }
-        if (current is not null) yield return current;
+        if (current is not null) messages.Add(current);
     }
 
-    private static List<ContentPart> DecodeContent(JsonObject message, string path, Dictionary<string, string> toolNames)
+    private static List<ContentPart> DecodeContent(JsonElement message, Dictionary<string, string> toolNames)
     {
-        switch (message["content"])
+        if (!TryGet(message, "content", out var content)) throw new FieldError("content", "is required");
+        switch (content.ValueKind)
         {
-            case null:
-                throw new RequestFormatException($"{path} is required");
-            case JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String:
-                var text = value.GetValue<string>();
+            case JsonValueKind.String:
+                var text = content.GetString()!;
                 return text.Length == 0 ? [] : [new TextPart(text)];
-            case JsonArray blocks:
-                var parts = new List<ContentPart>(blocks.Count);
-                for (var i = 0; i < blocks.Count; i++)
-                    parts.Add(AnthropicBlocks.Decode(Object(blocks[i], Path(path, i)), Path(path, i), toolNames));
-                return parts;
+            case JsonValueKind.Array:
+                return AnthropicBlocks.DecodeList(content, toolNames, "content");
             default:
-                throw new RequestFormatException($"{path} must be a string or an array of content blocks");
+                throw new FieldError("content", "must be a string or an array of content blocks");
         }
     }
 
@@ -177,24 +202,32 @@ internal static class AnthropicRequestDecoder
     /// (so Anthropic's own <c>{"type":"code_execution_20250825","name":"code_execution"}</c> stays native);
     /// their config is the object under the tool's own name when present, else the remaining keys.
     /// </summary>
-    private static List<ToolDefinition> DecodeTools(JsonObject body)
+    private static List<ToolDefinition> DecodeTools(JsonElement body)
     {
         var tools = new List<ToolDefinition>();
-        if (OptionalArray(body, "tools", "") is not { } array) return tools;
-        for (var i = 0; i < array.Count; i++)
+        if (OptionalArray(body, "tools") is not { } array) return tools;
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
         {
-            var path = Path("tools", i);
-            tools.Add(DecodeTool(Object(array[i], path), path));
+            try
+            {
+                tools.Add(DecodeTool(Object(item)));
+            }
+            catch (FieldError e)
+            {
+                throw e.Under(i).Under("tools");
+            }
+            i++;
         }
         return tools;
     }
 
     /// <summary>One tool definition (also the by-value definition of a <c>tool_addition</c> block).</summary>
-    public static ToolDefinition DecodeTool(JsonObject tool, string path)
+    public static ToolDefinition DecodeTool(JsonElement tool)
     {
-        var type = OptionalString(tool, "type", path);
-        var name = OptionalString(tool, "name", path);
-        var serverKind = ServerToolKind(type) ?? (type is null && !tool.ContainsKey("input_schema") ? ServerToolKind(name) : null);
+        var type = OptionalString(tool, "type");
+        var name = OptionalString(tool, "name");
+        var serverKind = ServerToolKind(type) ?? (type is null && !tool.TryGetProperty("input_schema", out _) ? ServerToolKind(name) : null);
         if (serverKind is { } kind)
         {
             var kindName = ServerToolKind(type) is not null ? type! : name!;
@@ -207,17 +240,21 @@ internal static class AnthropicRequestDecoder
                 Kind = ToolKind.Native,
                 NativeDialect = Dialect.Anthropic,
                 Name = name ?? type,
-                Config = tool.DeepClone(),
+                Config = JsonText.ToNode(tool),
             };
         }
-        var schema = tool["input_schema"];
-        if (schema is not null and not JsonObject) throw new RequestFormatException($"{Path(path, "input_schema")} must be an object");
+        JsonNode? parameters = null;
+        if (TryGet(tool, "input_schema", out var schema))
+        {
+            if (schema.ValueKind != JsonValueKind.Object) throw new FieldError("input_schema", "must be an object");
+            parameters = JsonText.ToNode(schema);
+        }
         return new ToolDefinition
         {
-            Name = name ?? throw new RequestFormatException($"{Path(path, "name")} is required"),
-            Description = OptionalString(tool, "description", path),
-            Parameters = schema?.DeepClone(),
-            Strict = OptionalBool(tool, "strict", path),
+            Name = name ?? throw new FieldError("name", "is required"),
+            Description = OptionalString(tool, "description"),
+            Parameters = parameters,
+            Strict = OptionalBool(tool, "strict"),
             Extensions = CollectExtras(tool, null, "name", "description", "input_schema", "strict"),
         };
     }
@@ -230,31 +267,43 @@ internal static class AnthropicRequestDecoder
         _ => null,
     };
 
-    private static JsonNode ServerToolConfig(JsonObject tool, string kindName)
+    private static JsonNode ServerToolConfig(JsonElement tool, string kindName)
     {
-        if (tool[kindName] is JsonObject nested) return nested.DeepClone();
-        var config = new JsonObject();
-        foreach (var (key, value) in tool)
-        {
-            if (key is not ("type" or "name")) config[key] = value?.DeepClone();
-        }
-        return config;
+        if (tool.TryGetProperty(kindName, out var nested) && nested.ValueKind == JsonValueKind.Object) return JsonText.ToNode(nested)!;
+        return Except(tool, "type", "name");
     }
 
-    private static void DecodeToolChoice(JsonObject body, ChatRequest request)
+    /// <summary>The members of <paramref name="source"/> other than <paramref name="skip"/>, copied into a new object.</summary>
+    private static JsonObject Except(JsonElement source, params string[] skip)
     {
-        if (OptionalObject(body, "tool_choice", "") is not { } choice) return;
-        const string path = "tool_choice";
-        request.ToolChoice = OptionalString(choice, "type", path) switch
+        var copy = new JsonObject();
+        foreach (var property in source.EnumerateObject())
         {
-            "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
-            "any" => new ToolChoice { Mode = ToolChoiceMode.Required },
-            "none" => new ToolChoice { Mode = ToolChoiceMode.None },
-            "tool" => new ToolChoice { Mode = ToolChoiceMode.Function, Name = RequiredString(choice, "name", path) },
-            // A choice this codec does not know leaves the upstream's default.
-            _ => null,
-        };
-        if (OptionalBool(choice, "disable_parallel_tool_use", path) is { } disable) request.ParallelToolCalls = !disable;
+            if (!NameIn(property, skip)) copy[property.Name] = JsonText.ToNode(property.Value);
+        }
+        return copy;
+    }
+
+    private static void DecodeToolChoice(JsonElement body, ChatRequest request)
+    {
+        if (OptionalObject(body, "tool_choice") is not { } choice) return;
+        try
+        {
+            request.ToolChoice = OptionalString(choice, "type") switch
+            {
+                "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
+                "any" => new ToolChoice { Mode = ToolChoiceMode.Required },
+                "none" => new ToolChoice { Mode = ToolChoiceMode.None },
+                "tool" => new ToolChoice { Mode = ToolChoiceMode.Function, Name = RequiredString(choice, "name") },
+                // A choice this codec does not know leaves the upstream's default.
+                _ => null,
+            };
+            if (OptionalBool(choice, "disable_parallel_tool_use") is { } disable) request.ParallelToolCalls = !disable;
+        }
+        catch (FieldError e)
+        {
+            throw e.Under("tool_choice");
+        }
     }
 
     /// <summary>
@@ -262,38 +311,40 @@ internal static class AnthropicRequestDecoder
     /// from <c>output_config.effort</c> (else "auto"). Effort without adaptive thinking is an output setting, not
     /// reasoning, and stays in <c>output_config</c>. <c>output_config.format</c> (json_schema) is the response format.
     /// </summary>
-    private static void DecodeThinking(JsonObject body, ChatRequest request)
+    private static void DecodeThinking(JsonElement body, ChatRequest request)
     {
-        var outputConfig = OptionalObject(body, "output_config", "")?.DeepClone().AsObject();
+        var outputConfig = OptionalObject(body, "output_config") is { } config ? Except(config) : null;
         if (outputConfig?["format"] is JsonObject format && Text(format, "type") == "json_schema")
         {
             request.ResponseFormat = new ResponseFormat { Kind = ResponseFormatKind.JsonSchema, Schema = format["schema"]?.DeepClone() };
             outputConfig.Remove("format");
         }
 
-        if (OptionalObject(body, "thinking", "") is { } thinking)
+        if (OptionalObject(body, "thinking") is { } thinking)
         {
-            const string path = "thinking";
-            switch (OptionalString(thinking, "type", path))
+            try
             {
-                case "enabled":
-                    request.Reasoning = new ReasoningConfig { BudgetTokens = OptionalInt(thinking, "budget_tokens", path), IncludeThoughts = true };
-                    break;
-                case "disabled":
-                    request.Reasoning = new ReasoningConfig { Effort = "none", BudgetTokens = 0 };
-                    break;
-                case "adaptive":
-                    request.Reasoning = new ReasoningConfig { Effort = TakeEffort(outputConfig) ?? "auto", BudgetTokens = -1, IncludeThoughts = true };
-                    break;
-                default:
-                    // A thinking type this codec does not know: no reasoning setting is translated.
-                    break;
+                switch (OptionalString(thinking, "type"))
+                {
+                    case "enabled":
+                        request.Reasoning = new ReasoningConfig { BudgetTokens = OptionalInt(thinking, "budget_tokens"), IncludeThoughts = true };
+                        break;
+                    case "disabled":
+                        request.Reasoning = new ReasoningConfig { Effort = "none", BudgetTokens = 0 };
+                        break;
+                    case "adaptive":
+                        request.Reasoning = new ReasoningConfig { Effort = TakeEffort(outputConfig) ?? "auto", BudgetTokens = -1, IncludeThoughts = true };
+                        break;
+                    default:
+                        // A thinking type this codec does not know: no reasoning setting is translated.
+                        break;
+                }
             }
-            var extras = new JsonObject();
-            foreach (var (key, value) in thinking)
+            catch (FieldError e)
             {
-                if (key is not ("type" or "budget_tokens")) extras[key] = value?.DeepClone();
+                throw e.Under("thinking");
             }
+            var extras = Except(thinking, "type", "budget_tokens");
             if (extras.Count > 0 && request.Reasoning is not null) request.Extensions[ExtensionPrefix + "thinking"] = extras;
         }
 
@@ -311,15 +362,18 @@ internal static class AnthropicRequestDecoder
         return effort;
     }
 
-    private static void DecodeMetadata(JsonObject body, ChatRequest request)
+    private static void DecodeMetadata(JsonElement body, ChatRequest request)
     {
-        if (OptionalObject(body, "metadata", "") is not { } metadata) return;
-        request.User = OptionalString(metadata, "user_id", "metadata");
-        var rest = new JsonObject();
-        foreach (var (key, value) in metadata)
+        if (OptionalObject(body, "metadata") is not { } metadata) return;
+        try
         {
-            if (key != "user_id") rest[key] = value?.DeepClone();
+            request.User = OptionalString(metadata, "user_id");
         }
+        catch (FieldError e)
+        {
+            throw e.Under("metadata");
+        }
+        var rest = Except(metadata, "user_id");
         if (rest.Count > 0) request.Extensions[ExtensionPrefix + "metadata"] = rest;
     }
 }

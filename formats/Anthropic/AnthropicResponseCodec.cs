@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 using PluginProxy.Abstractions.Upstream;
 using static PluginProxy.Formats.Anthropic.AnthropicJson;
 using static PluginProxy.Formats.Anthropic.AnthropicMappings;
@@ -65,13 +66,11 @@ internal static class AnthropicResponseCodec
         var toolNames = new Dictionary<string, string>();
         try
         {
+            // Blocks are read as elements, as in requests (an answer's content is small next to a request's).
             if (message["content"] is JsonArray blocks)
-            {
-                for (var i = 0; i < blocks.Count; i++)
-                    choice.Parts.Add(AnthropicBlocks.Decode(Object(blocks[i], Path("content", i)), Path("content", i), toolNames));
-            }
+                choice.Parts.AddRange(AnthropicBlocks.DecodeList(JsonText.ToElement(blocks), toolNames, "content"));
         }
-        catch (RequestFormatException e)
+        catch (FieldError e)
         {
             throw Malformed(e.Message);
         }

@@ -34,6 +34,14 @@ public static class JsonText
 
     public static string Serialize(JsonNode? node) => node?.ToJsonString(SerializerOptions) ?? "null";
 
+    /// <summary>An element as compact JSON text, written as <see cref="Serialize(JsonNode?)"/> writes the same JSON.</summary>
+    public static string Serialize(JsonElement element)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) element.WriteTo(writer);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     public static byte[] SerializeToUtf8(JsonNode? node)
     {
         // Every translated request and answer passes here: one writer and buffer per thread, reused, and a single exact

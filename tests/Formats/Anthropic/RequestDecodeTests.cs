@@ -278,4 +278,54 @@ public sealed class RequestDecodeTests
 
         Assert.StartsWith(field, error.Message);
     }
+    [Theory]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"a"},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text"}]}]}]}""",
+        "messages[1].content[0].content[0].text is required")]
+    [InlineData("""{"model":"m","messages":[{"role":"system","content":[{"type":"tool_addition","tool":{"type":"tool_definition","definition":{"input_schema":{}}}}]}]}""",
+        "messages[0].content[0].tool.definition.name is required")]
+    [InlineData("""{"model":"m","messages":[{"role":"system","content":[{"type":"tool_addition","tool":{"type":"tool_definition","definition":[]}}]}]}""",
+        "messages[0].content[0].tool.definition must be an object")]
+    [InlineData("""{"model":"m","system":[{"type":"text","text":"a"},{"type":"text"}],"messages":[]}""", "system[1].text is required")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"document","source":{"type":"url"}}]}]}""", "messages[0].content[0].source.url is required")]
+    [InlineData("""{"model":"m","messages":[],"tools":[{"name":"f","input_schema":"{}"}]}""", "tools[0].input_schema must be an object")]
+    public void BadNestedInput_NamesTheWholePath(string body, string message)
+    {
+        var error = Assert.Throws<RequestFormatException>(() => Decode(body));
+
+        Assert.Equal(message, error.Message);
+    }
+
+    /// <summary>The host disposes the pooled document right after decoding: nothing decoded may still point into it.</summary>
+    [Fact]
+    public void DecodedRequest_OutlivesTheDocument()
+    {
+        const string body = """
+        {"model":"m","max_tokens":10,"custom_flag":{"on":true},
+         "metadata":{"user_id":"u","trace":"t1"},
+         "output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"a":{"type":"string"}}}}},
+         "tools":[{"name":"get_weather","description":"d","input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]},"cache_control":{"type":"ephemeral"}},
+                  {"type":"web_search_20250305","name":"web_search","max_uses":2}],
+         "messages":[
+          {"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]},
+          {"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}},{"type":"server_tool_use","id":"s1","name":"web_search","input":{"query":"q"}}]},
+          {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"sunny"}]}]}
+        """;
+        ChatRequest request;
+        using (var document = System.Text.Json.JsonDocument.Parse(System.Text.Encoding.UTF8.GetBytes(body)))
+            request = Codec.DecodeRequest(document.RootElement);
+
+        var anthropic = Codec.EncodeRequest(request, "m");
+        JsonAssert.Equal("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}""", anthropic["tools"]![0]!["input_schema"]);
+        JsonAssert.Equal("""{"type":"ephemeral"}""", anthropic["tools"]![0]!["cache_control"]);
+        JsonAssert.Equal("""{"type":"web_search_20250305","name":"web_search","max_uses":2}""", anthropic["tools"]![1]);
+        JsonAssert.Equal("""{"on":true}""", anthropic["custom_flag"]);
+        JsonAssert.Equal("""{"user_id":"u","trace":"t1"}""", anthropic["metadata"]);
+        JsonAssert.Equal("""{"type":"server_tool_use","id":"s1","name":"web_search","input":{"query":"q"}}""", anthropic["messages"]![1]!["content"]![1]);
+        Assert.Equal("iVBORw0KGgo=", (string?)anthropic["messages"]![0]!["content"]![1]!["source"]!["data"]);
+
+        var chat = PluginProxy.Formats.OpenAIChat.OpenAIChatCodec.Instance.EncodeRequest(request, "gpt");
+        JsonAssert.Equal("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}""", chat["tools"]![0]!["function"]!["parameters"]);
+        JsonAssert.Equal("""{"type":"object","properties":{"a":{"type":"string"}}}""", chat["response_format"]!["json_schema"]!["schema"]);
+        Assert.Equal("""{"city":"Paris"}""", (string?)chat["messages"]![1]!["tool_calls"]![0]!["function"]!["arguments"]);
+    }
 }
