@@ -20,11 +20,14 @@ namespace PluginProxy.Host.UsageStatistics;
 /// </summary>
 internal sealed partial class UsageRecorder : IDisposable
 {
-    /// <summary>Records waiting for the background loop; a stalled writer cannot grow memory beyond this.</summary>
     /// <summary>The largest batch list kept for reuse by the next flush (a few seconds at a busy server's rate).</summary>
     private const int MaxSpareCapacity = 32 * 1024;
 
+    /// <summary>Records waiting for the background loop; a stalled writer cannot grow memory beyond this.</summary>
     internal const int MaxQueued = 100_000;
+
+    /// <summary>How often the background loop moves queued records into the aggregator (writes stay at the flush interval).</summary>
+    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Records per transaction of a flush: short bursts, while a commit stays rare enough to be cheap.</summary>
     internal int FlushChunk { get; init; } = 1000;
@@ -124,6 +127,9 @@ internal sealed partial class UsageRecorder : IDisposable
         }
     }
 
+    /// <summary>Records enqueued and not yet moved into the aggregator.</summary>
+    internal int Queued => Volatile.Read(ref _queued);
+
     internal int AggregatorEntries()
     {
         lock (_gate)
@@ -222,12 +228,18 @@ internal sealed partial class UsageRecorder : IDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
+        var lastFlush = Environment.TickCount64;
         while (!stop.IsCancellationRequested)
         {
-            var seconds = Math.Max(1, _config.Config.UsageStatisticsFlushSeconds);
             try
             {
-                await Task.Delay(TimeSpan.FromSeconds(seconds), TimeProvider.System, stop);
+                // The queue is drained often, so it stays within the segment it already has: filled for a whole flush
+                // interval it would grow new (large object heap) segments every time, fresh memory the GC must clear.
+                await Task.Delay(DrainInterval, TimeProvider.System, stop);
+                lock (_gate) DrainLocked();
+                var seconds = Math.Max(1, _config.Config.UsageStatisticsFlushSeconds);
+                if (Environment.TickCount64 - lastFlush < seconds * 1000L) continue;
+                lastFlush = Environment.TickCount64;
                 await FlushAsync(stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -138,11 +138,25 @@ public sealed class UsageRecorderTests
     [Fact]
     public void A_stalled_writer_drops_records_beyond_the_queue_bound_and_counts_them()
     {
-        using var recorder = UsageTestKit.Recorder(UsageTestKit.TempDir());
+        using var recorder = UsageTestKit.Recorder(UsageTestKit.TempDir(), start: false);
         for (var i = 0; i < UsageRecorder.MaxQueued + 5; i++) recorder.Enqueue(UsageTestKit.Record(T0));
 
         Assert.Equal(5, recorder.Dropped);
         Assert.Equal(UsageRecorder.MaxQueued, recorder.Totals().Requests);
+    }
+
+    [Fact]
+    public async Task The_queue_is_drained_between_flushes_without_writing()
+    {
+        var dir = UsageTestKit.TempDir();
+        using var recorder = UsageTestKit.Recorder(dir, yaml: "usage-statistics-flush-seconds: 3600");
+        for (var i = 0; i < 10; i++) recorder.Enqueue(UsageTestKit.Record(T0));
+
+        // Drained by the background loop within a fraction of a second, long before the hour's flush.
+        for (var wait = 0; wait < 100 && recorder.Queued > 0; wait++) await Task.Delay(100);
+
+        Assert.Equal(0, recorder.Queued);
+        Assert.False(File.Exists(Path.Combine(dir, "usage.db")));
     }
 
     [Fact]

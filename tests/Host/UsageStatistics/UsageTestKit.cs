@@ -10,12 +10,13 @@ internal static class UsageTestKit
 {
     public static string TempDir() => Directory.CreateTempSubdirectory("pluginproxy-usage-").FullName;
 
-    public static UsageRecorder Recorder(string dir, UsageLimits? limits = null, string yaml = "")
+    /// <param name="start">False leaves the background loop off: nothing drains the queue, as when the writer stalls.</param>
+    public static UsageRecorder Recorder(string dir, UsageLimits? limits = null, string yaml = "", bool start = true)
     {
         var path = Path.Combine(dir, "config.yaml");
         File.WriteAllText(path, yaml);
         var recorder = new UsageRecorder(new ConfigStore(ConfigLoader.LoadFile(path)), TimeProvider.System, NullLogger<UsageRecorder>.Instance, limits);
-        recorder.Start();
+        if (start) recorder.Start();
         return recorder;
     }
 
