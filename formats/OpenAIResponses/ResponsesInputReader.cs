@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
@@ -186,16 +188,17 @@ internal sealed class ResponsesInputReader(ChatRequest request)
     private static ImagePart ReadImage(JsonElement part, FieldPath at)
     {
         var image = new ImagePart { Detail = RequestFields.String(part, "detail", at) };
-        if (RequestFields.String(part, "image_url", at) is { } url)
+        if (RequestFields.TryGet(part, "image_url", out var imageUrl))
         {
-            if (DataUrl.TryParse(url, out var mediaType, out var data))
+            if (imageUrl.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Of("image_url")} must be a string");
+            if (TryParseDataUrl(imageUrl, out var mediaType, out var data))
             {
                 image.MediaType = mediaType;
                 image.Data = data;
             }
             else
             {
-                image.Url = url;
+                image.Url = imageUrl.GetString();
             }
         }
         else if (RequestFields.String(part, "file_id", at) is { } fileId)
@@ -216,20 +219,58 @@ internal sealed class ResponsesInputReader(ChatRequest request)
             Title = RequestFields.String(part, "filename", at),
             Url = RequestFields.String(part, "file_url", at),
         };
-        if (RequestFields.String(part, "file_data", at) is { } fileData)
+        if (RequestFields.TryGet(part, "file_data", out var fileData))
         {
-            if (DataUrl.TryParse(fileData, out var mediaType, out var data))
+            if (fileData.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Of("file_data")} must be a string");
+            if (TryParseDataUrl(fileData, out var mediaType, out var data))
             {
                 document.MediaType = mediaType;
                 document.Data = data;
             }
             else
             {
-                document.Data = fileData;
+                document.Data = fileData.GetString();
             }
         }
         if (RequestFields.String(part, "file_id", at) is { } fileId)
             ResponsesExtensions.Set(document, ResponsesExtensions.FileId, fileId);
         return document;
+    }
+
+    private static ReadOnlySpan<byte> DataScheme => "data:"u8;
+
+    private static ReadOnlySpan<byte> Base64Marker => ";base64,"u8;
+
+    /// <summary>
+    /// <see cref="DataUrl.TryParse"/> on a JSON string, decoding only the payload: a megabyte of base64 becomes one string,
+    /// not the whole URL and then its slice. A value with escapes, or with non-ASCII text before the marker, takes the
+    /// string route, so the split is always the one <see cref="DataUrl.TryParse"/> makes.
+    /// </summary>
+    private static bool TryParseDataUrl(JsonElement value, out string mediaType, out string data)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (raw.Length >= 2 && raw[0] == (byte)'"') raw = raw[1..^1];
+        var marker = IndexOfMarker(raw);
+        if (raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(marker >= 0 ? raw[..marker] : raw))
+            return DataUrl.TryParse(value.GetString()!, out mediaType, out data);
+        mediaType = data = "";
+        if (marker < 0 || !Ascii.EqualsIgnoreCase(raw[..DataScheme.Length], DataScheme)) return false;
+        mediaType = marker > DataScheme.Length ? Encoding.ASCII.GetString(raw[DataScheme.Length..marker]) : "application/octet-stream";
+        data = Encoding.UTF8.GetString(raw[(marker + Base64Marker.Length)..]);
+        return true;
+    }
+
+    /// <summary>The first <c>;base64,</c> in any letter case, or -1.</summary>
+    private static int IndexOfMarker(ReadOnlySpan<byte> raw)
+    {
+        for (var from = 0; ;)
+        {
+            var semicolon = raw[from..].IndexOf((byte)';');
+            if (semicolon < 0) return -1;
+            var at = from + semicolon;
+            if (raw.Length - at < Base64Marker.Length) return -1;
+            if (Ascii.EqualsIgnoreCase(raw.Slice(at, Base64Marker.Length), Base64Marker)) return at;
+            from = at + 1;
+        }
     }
 }

@@ -175,4 +175,34 @@ public sealed class RequestDecodeElementTests
         JsonAssert.Equal("""[{"type":"reasoning_text","text":"raw"}]""", reasoning.Extensions?["responses.content"]);
         JsonAssert.Equal("""{"status":"done"}""", reasoning.Extensions?["responses.extra"]);
     }
+
+    /// <summary>Image and file data URLs are split from the raw bytes; the split must be the one DataUrl.TryParse makes on the string.</summary>
+    [Theory]
+    [InlineData("data:image/png;base64,iVBORw0KGgo=")]
+    [InlineData("DATA:Image/PNG;BASE64,iVBORw0KGgo=")]
+    [InlineData("data:;base64,AAAA")]
+    [InlineData("data:image/png;x=1;Base64,AAAA;base64,BBBB")]
+    [InlineData(@"data:image\/png;base64,AB\/CD")]
+    [InlineData("data:image/png;base64,")]
+    [InlineData("data:text/plain,hello")]
+    [InlineData("data:image/pñg;base64,AAAA")]
+    [InlineData("data:image/png;base64,ÄÖ")]
+    [InlineData("https://example.com/a;base64,not-data")]
+    [InlineData(";base64,AAAA")]
+    [InlineData("data")]
+    [InlineData("")]
+    public void Data_urls_split_as_DataUrl_splits_them(string jsonString)
+    {
+        using var document = JsonDocument.Parse($$"""
+            {"input":[{"role":"user","content":[{"type":"input_image","image_url":"{{jsonString}}"},{"type":"input_file","file_data":"{{jsonString}}"}]}]}
+            """);
+        var parts = Assert.Single(Codec.DecodeRequest(document.RootElement).Messages).Parts;
+        var url = JsonDocument.Parse($"\"{jsonString}\"").RootElement.GetString()!;
+        var isData = DataUrl.TryParse(url, out var mediaType, out var data);
+
+        var image = Assert.IsType<ImagePart>(parts[0]);
+        Assert.Equal(isData ? (null, mediaType, data) : (url, null, null), (image.Url, image.MediaType, image.Data));
+        var file = Assert.IsType<DocumentPart>(parts[1]);
+        Assert.Equal(isData ? (mediaType, data) : (null, url), (file.MediaType, file.Data));
+    }
 }
