@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIResponses;
 
@@ -20,10 +21,9 @@ public sealed class OpenAIResponsesCodec : IDialectCodec
 
     public Dialect Dialect => Dialect.OpenAIResponses;
 
-    // Not yet ported to element reading: the element is copied into a DOM first.
-    public ChatRequest DecodeRequest(JsonElement body) => ResponsesRequestDecoder.Decode(JsonObject.Create(body.Clone())!);
+    public ChatRequest DecodeRequest(JsonElement body) => ResponsesRequestDecoder.Decode(body);
 
-    public ChatRequest DecodeRequest(JsonObject body) => ResponsesRequestDecoder.Decode(body);
+    public ChatRequest DecodeRequest(JsonObject body) => DecodeRequest(JsonText.ToElement(body));
 
     public JsonObject EncodeResponse(ChatResponse response, ChatRequest request) => ResponsesResponseCodec.Encode(response, request);
 

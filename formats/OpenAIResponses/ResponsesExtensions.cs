@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIResponses;
 
@@ -35,15 +37,25 @@ internal static class ResponsesExtensions
 
     public static string? GetString(ContentPart part, string key) => Lenient.String(Get(part, key));
 
-    /// <summary>Keeps the fields of <paramref name="item"/> outside <paramref name="mapped"/> on <paramref name="part"/>.</summary>
-    public static void KeepExtra(JsonObject item, ContentPart part, params string[] mapped)
+    /// <summary>Keeps the fields of <paramref name="item"/> outside <paramref name="mapped"/> on <paramref name="part"/> (copied out of the body's document).</summary>
+    public static void KeepExtra(JsonElement item, ContentPart part, params string[] mapped)
     {
         JsonObject? extra = null;
-        foreach (var (key, value) in item)
+        foreach (var property in item.EnumerateObject())
         {
-            if (!mapped.Contains(key)) (extra ??= [])[key] = value?.DeepClone();
+            if (!NameIn(property, mapped)) (extra ??= [])[property.Name] = JsonText.ToNode(property.Value);
         }
         if (extra is not null) Set(part, Extra, extra);
+    }
+
+    /// <summary>Whether the property is one of <paramref name="names"/>, compared without materializing its name.</summary>
+    public static bool NameIn(JsonProperty property, string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (property.NameEquals(name)) return true;
+        }
+        return false;
     }
 
     /// <summary>Writes the kept fields back onto an encoded item, without overriding mapped ones.</summary>

@@ -1,33 +1,41 @@
-using System.Text.Json.Nodes;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIResponses;
 
-/// <summary>Walks the input items, grouping assistant output items into one turn and tool outputs into one tool turn.</summary>
+/// <summary>
+/// Walks the input items, grouping assistant output items into one turn and tool outputs into one tool turn. Items are
+/// read from the client's element; paths such as <c>input[3].content[1]</c> are formatted only for an error.
+/// </summary>
 internal sealed class ResponsesInputReader(ChatRequest request)
 {
     private readonly Dictionary<string, string> callNames = [];
 
-    public void ReadAll(JsonArray items)
+    public void ReadAll(JsonElement items)
     {
-        for (var i = 0; i < items.Count; i++)
+        var i = 0;
+        foreach (var item in items.EnumerateArray())
         {
-            var path = $"input[{i}]";
-            if (items[i] is not JsonObject item) throw new RequestFormatException($"{path} must be an object");
-            var type = RequestFields.String(item, "type", path + ".type");
+            var at = new FieldPath("input", i++);
+            if (item.ValueKind != JsonValueKind.Object) throw new RequestFormatException($"{at} must be an object");
+            var type = RequestFields.String(item, "type", at);
             switch (type)
             {
+                // A role key counts even when null (then the role is reported missing), as the key's presence did before.
                 case "message":
-                case null when item.ContainsKey("role"):
-                    ReadMessage(item, path);
+                case null when item.TryGetProperty("role", out _):
+                    ReadMessage(item, at);
                     break;
                 case null:
-                    throw new RequestFormatException($"{path} needs a type or a role");
+                    throw new RequestFormatException($"{at} needs a type or a role");
                 case "function_call":
-                    ReadFunctionCall(item, path);
+                    ReadFunctionCall(item, at);
                     break;
                 case "function_call_output":
-                    ReadFunctionCallOutput(item, path);
+                    ReadFunctionCallOutput(item, at);
                     break;
                 case "reasoning":
                     var reasoning = ResponsesItems.ReadReasoning(item);
@@ -37,19 +45,19 @@ internal sealed class ResponsesInputReader(ChatRequest request)
                 default:
                     // Other item kinds (custom_tool_call, web_search_call, item_reference, ...) pass through verbatim.
                     var turn = type.EndsWith("_output", StringComparison.Ordinal) ? ToolTurn() : AssistantTurn();
-                    turn.Parts.Add(new NativePart(Dialect.OpenAIResponses, item.DeepClone()));
+                    turn.Parts.Add(new NativePart(Dialect.OpenAIResponses, JsonText.ToNode(item)!));
                     break;
             }
         }
     }
 
-    private void ReadMessage(JsonObject item, string path)
+    private void ReadMessage(JsonElement item, FieldPath at)
     {
-        var role = RequestFields.RequiredString(item, "role", path + ".role");
-        var parts = ReadContent(item["content"], path + ".content", role == "assistant");
+        var role = RequestFields.RequiredString(item, "role", at);
+        var parts = ReadContent(item, "content", at, role == "assistant");
         if (parts.Count > 0)
         {
-            if (RequestFields.String(item, "id", path + ".id") is { } id) ResponsesExtensions.Set(parts[0], ResponsesExtensions.Id, id);
+            if (RequestFields.String(item, "id", at) is { } id) ResponsesExtensions.Set(parts[0], ResponsesExtensions.Id, id);
             ResponsesExtensions.KeepExtra(item, parts[0], "type", "role", "content", "id");
         }
         switch (role)
@@ -72,80 +80,95 @@ internal sealed class ResponsesInputReader(ChatRequest request)
         }
     }
 
-    private static List<ContentPart> ReadContent(JsonNode? content, string path, bool assistant)
+    /// <summary>Field <paramref name="key"/> of <paramref name="item"/> (message content or call output): a string or an array of parts.</summary>
+    private static List<ContentPart> ReadContent(JsonElement item, string key, FieldPath itemAt, bool assistant)
     {
-        switch (content)
+        if (!RequestFields.TryGet(item, key, out var content)) return [];
+        switch (content.ValueKind)
         {
-            case null:
-                return [];
-            case JsonValue value when Lenient.String(value) is { } text:
-                return [new TextPart(text)];
-            case JsonArray array:
-                var parts = new List<ContentPart>(array.Count);
-                for (var i = 0; i < array.Count; i++)
+            case JsonValueKind.String:
+                return [new TextPart(content.GetString()!)];
+            case JsonValueKind.Array:
+                var parts = new List<ContentPart>(content.GetArrayLength());
+                var at = itemAt.Member(key);
+                var i = 0;
+                foreach (var part in content.EnumerateArray())
                 {
-                    var partPath = $"{path}[{i}]";
-                    if (array[i] is not JsonObject part) throw new RequestFormatException($"{partPath} must be an object");
-                    parts.Add(ReadContentPart(part, partPath, assistant));
+                    var partAt = at.At(i++);
+                    if (part.ValueKind != JsonValueKind.Object) throw new RequestFormatException($"{partAt} must be an object");
+                    parts.Add(ReadContentPart(part, partAt, assistant));
                 }
                 return parts;
             default:
-                throw new RequestFormatException($"{path} must be a string or an array");
+                throw new RequestFormatException($"{itemAt.Member(key)} must be a string or an array");
         }
     }
 
-    private static ContentPart ReadContentPart(JsonObject part, string path, bool assistant)
+    private static ContentPart ReadContentPart(JsonElement part, FieldPath at, bool assistant)
     {
-        var type = RequestFields.RequiredString(part, "type", path + ".type");
+        var type = RequestFields.RequiredString(part, "type", at);
         switch (type)
         {
             case "input_text":
             case "output_text":
             case "text":
-                return new TextPart(RequestFields.RequiredString(part, "text", path + ".text"));
+                return new TextPart(RequestFields.RequiredString(part, "text", at));
             case "input_image" when !assistant:
-                return ReadImage(part, path);
+                return ReadImage(part, at);
             case "input_file" when !assistant:
-                return ReadFile(part, path);
+                return ReadFile(part, at);
             default:
                 // refusal, input_audio, ...: kept verbatim and marked as message content.
-                var native = new NativePart(Dialect.OpenAIResponses, part.DeepClone());
+                var native = new NativePart(Dialect.OpenAIResponses, JsonText.ToNode(part)!);
                 ResponsesExtensions.Set(native, ResponsesExtensions.InMessage, true);
                 return native;
         }
     }
 
-    private void ReadFunctionCall(JsonObject item, string path)
+    private void ReadFunctionCall(JsonElement item, FieldPath at)
     {
         var call = new ToolCallPart
         {
-            Id = RequestFields.RequiredString(item, "call_id", path + ".call_id"),
-            Name = RequestFields.RequiredString(item, "name", path + ".name"),
-            Arguments = item["arguments"] switch
-            {
-                null => "{}",
-                JsonValue v when Lenient.String(v) is { } text => text,
-                // Not the documented shape, but unambiguous: an object of arguments.
-                JsonObject o => o.ToJsonString(),
-                _ => throw new RequestFormatException($"{path}.arguments must be a string"),
-            },
+            Id = RequestFields.RequiredString(item, "call_id", at),
+            Name = RequestFields.RequiredString(item, "name", at),
+            Arguments = ReadArguments(item, at),
         };
-        if (RequestFields.String(item, "id", path + ".id") is { } id) ResponsesExtensions.Set(call, ResponsesExtensions.Id, id);
+        if (RequestFields.String(item, "id", at) is { } id) ResponsesExtensions.Set(call, ResponsesExtensions.Id, id);
         ResponsesExtensions.KeepExtra(item, call, "type", "call_id", "name", "arguments", "id");
         callNames[call.Id] = call.Name;
         AssistantTurn().Parts.Add(call);
     }
 
-    private void ReadFunctionCallOutput(JsonObject item, string path)
+    private static string ReadArguments(JsonElement item, FieldPath at)
     {
-        var callId = RequestFields.RequiredString(item, "call_id", path + ".call_id");
+        if (!RequestFields.TryGet(item, "arguments", out var arguments)) return "{}";
+        return arguments.ValueKind switch
+        {
+            JsonValueKind.String => arguments.GetString()!,
+            // Not the documented shape, but unambiguous: an object of arguments, written compact with the default
+            // encoder (as the DOM's ToJsonString wrote it).
+            JsonValueKind.Object => CompactJson(arguments),
+            _ => throw new RequestFormatException($"{at.Of("arguments")} must be a string"),
+        };
+    }
+
+    private static string CompactJson(JsonElement element)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer)) element.WriteTo(writer);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private void ReadFunctionCallOutput(JsonElement item, FieldPath at)
+    {
+        var callId = RequestFields.RequiredString(item, "call_id", at);
         var result = new ToolResultPart
         {
             ToolCallId = callId,
             Name = callNames.GetValueOrDefault(callId),
-            Content = ReadContent(item["output"], path + ".output", assistant: false),
+            Content = ReadContent(item, "output", at, assistant: false),
         };
-        if (RequestFields.String(item, "id", path + ".id") is { } id) ResponsesExtensions.Set(result, ResponsesExtensions.Id, id);
+        if (RequestFields.String(item, "id", at) is { } id) ResponsesExtensions.Set(result, ResponsesExtensions.Id, id);
         ResponsesExtensions.KeepExtra(item, result, "type", "call_id", "output", "id");
         ToolTurn().Parts.Add(result);
     }
@@ -162,53 +185,92 @@ internal sealed class ResponsesInputReader(ChatRequest request)
         return message;
     }
 
-    private static ImagePart ReadImage(JsonObject part, string path)
+    private static ImagePart ReadImage(JsonElement part, FieldPath at)
     {
-        var image = new ImagePart { Detail = RequestFields.String(part, "detail", path + ".detail") };
-        if (RequestFields.String(part, "image_url", path + ".image_url") is { } url)
+        var image = new ImagePart { Detail = RequestFields.String(part, "detail", at) };
+        if (RequestFields.TryGet(part, "image_url", out var imageUrl))
         {
-            if (DataUrl.TryParse(url, out var mediaType, out var data))
+            if (imageUrl.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Of("image_url")} must be a string");
+            if (TryParseDataUrl(imageUrl, out var mediaType, out var data))
             {
                 image.MediaType = mediaType;
                 image.Data = data;
             }
             else
             {
-                image.Url = url;
+                image.Url = imageUrl.GetString();
             }
         }
-        else if (RequestFields.String(part, "file_id", path + ".file_id") is { } fileId)
+        else if (RequestFields.String(part, "file_id", at) is { } fileId)
         {
             ResponsesExtensions.Set(image, ResponsesExtensions.FileId, fileId);
         }
         else
         {
-            throw new RequestFormatException($"{path} needs image_url or file_id");
+            throw new RequestFormatException($"{at} needs image_url or file_id");
         }
         return image;
     }
 
-    private static DocumentPart ReadFile(JsonObject part, string path)
+    private static DocumentPart ReadFile(JsonElement part, FieldPath at)
     {
         var document = new DocumentPart
         {
-            Title = RequestFields.String(part, "filename", path + ".filename"),
-            Url = RequestFields.String(part, "file_url", path + ".file_url"),
+            Title = RequestFields.String(part, "filename", at),
+            Url = RequestFields.String(part, "file_url", at),
         };
-        if (RequestFields.String(part, "file_data", path + ".file_data") is { } fileData)
+        if (RequestFields.TryGet(part, "file_data", out var fileData))
         {
-            if (DataUrl.TryParse(fileData, out var mediaType, out var data))
+            if (fileData.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Of("file_data")} must be a string");
+            if (TryParseDataUrl(fileData, out var mediaType, out var data))
             {
                 document.MediaType = mediaType;
                 document.Data = data;
             }
             else
             {
-                document.Data = fileData;
+                document.Data = fileData.GetString();
             }
         }
-        if (RequestFields.String(part, "file_id", path + ".file_id") is { } fileId)
+        if (RequestFields.String(part, "file_id", at) is { } fileId)
             ResponsesExtensions.Set(document, ResponsesExtensions.FileId, fileId);
         return document;
+    }
+
+    private static ReadOnlySpan<byte> DataScheme => "data:"u8;
+
+    private static ReadOnlySpan<byte> Base64Marker => ";base64,"u8;
+
+    /// <summary>
+    /// <see cref="DataUrl.TryParse"/> on a JSON string, decoding only the payload: a megabyte of base64 becomes one string,
+    /// not the whole URL and then its slice. A value with escapes, or with non-ASCII text before the marker, takes the
+    /// string route, so the split is always the one <see cref="DataUrl.TryParse"/> makes.
+    /// </summary>
+    private static bool TryParseDataUrl(JsonElement value, out string mediaType, out string data)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (raw.Length >= 2 && raw[0] == (byte)'"') raw = raw[1..^1];
+        var marker = IndexOfMarker(raw);
+        if (raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(marker >= 0 ? raw[..marker] : raw))
+            return DataUrl.TryParse(value.GetString()!, out mediaType, out data);
+        mediaType = data = "";
+        if (marker < 0 || !Ascii.EqualsIgnoreCase(raw[..DataScheme.Length], DataScheme)) return false;
+        mediaType = marker > DataScheme.Length ? Encoding.ASCII.GetString(raw[DataScheme.Length..marker]) : "application/octet-stream";
+        data = Encoding.UTF8.GetString(raw[(marker + Base64Marker.Length)..]);
+        return true;
+    }
+
+    /// <summary>The first <c>;base64,</c> in any letter case, or -1.</summary>
+    private static int IndexOfMarker(ReadOnlySpan<byte> raw)
+    {
+        for (var from = 0; ;)
+        {
+            var semicolon = raw[from..].IndexOf((byte)';');
+            if (semicolon < 0) return -1;
+            var at = from + semicolon;
+            if (raw.Length - at < Base64Marker.Length) return -1;
+            if (Ascii.EqualsIgnoreCase(raw.Slice(at, Base64Marker.Length), Base64Marker)) return at;
+            from = at + 1;
+        }
     }
 }

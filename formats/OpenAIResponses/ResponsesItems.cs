@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIResponses;
 
@@ -24,6 +26,39 @@ internal static class ResponsesItems
         if (Lenient.String(item["id"]) is { } id) ResponsesExtensions.Set(part, ResponsesExtensions.Id, id);
         if (summaries.Count > 1) ResponsesExtensions.Set(part, ResponsesExtensions.Summary, item["summary"]!.DeepClone());
         if (item["content"] is JsonArray content) ResponsesExtensions.Set(part, ResponsesExtensions.ReasoningContent, content.DeepClone());
+        return part;
+    }
+
+    /// <summary>
+    /// The same for a request's input item, read from the client's element (the DOM version above serves upstream
+    /// responses and streams); what the part keeps as JSON is copied out of the body's document.
+    /// </summary>
+    public static ReasoningPart ReadReasoning(JsonElement item)
+    {
+        var summaryCount = 0;
+        string? text = null;
+        List<string>? texts = null;
+        item.TryGetProperty("summary", out var summary);
+        if (summary.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var entry in summary.EnumerateArray())
+            {
+                if (entry.ValueKind != JsonValueKind.Object) continue;
+                var entryText = Lenient.String(entry, "text") ?? "";
+                if (++summaryCount == 1) text = entryText;
+                else (texts ??= [text!]).Add(entryText);
+            }
+        }
+        var part = new ReasoningPart { Text = texts is not null ? string.Join(SummarySeparator, texts) : text ?? "" };
+        if (Lenient.String(item, "encrypted_content") is { Length: > 0 } signature)
+        {
+            part.Signature = signature;
+            part.SignatureDialect = Dialect.OpenAIResponses;
+        }
+        if (Lenient.String(item, "id") is { } id) ResponsesExtensions.Set(part, ResponsesExtensions.Id, id);
+        if (summaryCount > 1) ResponsesExtensions.Set(part, ResponsesExtensions.Summary, JsonText.ToNode(summary));
+        if (item.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
+            ResponsesExtensions.Set(part, ResponsesExtensions.ReasoningContent, JsonText.ToNode(content));
         return part;
     }
 

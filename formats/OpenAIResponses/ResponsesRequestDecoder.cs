@@ -1,36 +1,44 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIResponses;
 
 /// <summary>
-/// Responses request body to canonical. Fields with no canonical home travel in <see cref="ChatRequest.Extensions"/>
-/// as <c>responses.&lt;key&gt;</c> (nested ones as <c>responses.text.&lt;key&gt;</c> / <c>responses.reasoning.&lt;key&gt;</c>).
+/// Responses request body to canonical, read from the client's <see cref="JsonElement"/> without building a DOM. What
+/// the request keeps as JSON (schemas, native tools and items, extensions) is copied with <see cref="JsonText.ToNode"/>,
+/// so nothing refers to the body's document once decoding returns. Fields with no canonical home travel in
+/// <see cref="ChatRequest.Extensions"/> as <c>responses.&lt;key&gt;</c> (nested ones as <c>responses.text.&lt;key&gt;</c> /
+/// <c>responses.reasoning.&lt;key&gt;</c>).
 /// </summary>
 internal static class ResponsesRequestDecoder
 {
-    private static readonly HashSet<string> CanonicalKeys =
+    private static readonly string[] CanonicalKeys =
     [
         "model", "instructions", "input", "tools", "tool_choice", "parallel_tool_calls", "reasoning",
         "max_output_tokens", "temperature", "top_p", "text", "stream", "user",
     ];
 
-    public static ChatRequest Decode(JsonObject body)
+    private static readonly FieldPath Body = FieldPath.Body;
+
+    public static ChatRequest Decode(JsonElement body)
     {
+        if (body.ValueKind != JsonValueKind.Object) throw new RequestFormatException("the request body must be a JSON object");
         var request = new ChatRequest
         {
-            Model = RequestFields.String(body, "model", "model") ?? "",
-            ParallelToolCalls = RequestFields.Bool(body, "parallel_tool_calls", "parallel_tool_calls"),
-            Stream = RequestFields.Bool(body, "stream", "stream") ?? false,
+            Model = RequestFields.String(body, "model", Body) ?? "",
+            ParallelToolCalls = RequestFields.Bool(body, "parallel_tool_calls", Body),
+            Stream = RequestFields.Bool(body, "stream", Body) ?? false,
             // Responses always reports usage, so an upstream that needs asking (OpenAI chat) should be asked.
             IncludeUsage = true,
-            User = RequestFields.String(body, "user", "user"),
+            User = RequestFields.String(body, "user", Body),
         };
-        request.Sampling.Temperature = RequestFields.Number(body, "temperature", "temperature");
-        request.Sampling.TopP = RequestFields.Number(body, "top_p", "top_p");
-        request.Sampling.MaxOutputTokens = RequestFields.Integer(body, "max_output_tokens", "max_output_tokens");
+        request.Sampling.Temperature = RequestFields.Number(body, "temperature", Body);
+        request.Sampling.TopP = RequestFields.Number(body, "top_p", Body);
+        request.Sampling.MaxOutputTokens = RequestFields.Integer(body, "max_output_tokens", Body);
 
-        if (RequestFields.String(body, "instructions", "instructions") is { } instructions)
+        if (RequestFields.String(body, "instructions", Body) is { } instructions)
             request.System.Add(new TextPart(instructions));
         DecodeInput(body, request);
         DecodeTools(body, request);
@@ -38,46 +46,43 @@ internal static class ResponsesRequestDecoder
         DecodeReasoning(body, request);
         DecodeText(body, request);
 
-        foreach (var (key, value) in body)
-        {
-            if (!CanonicalKeys.Contains(key)) request.Extensions[ResponsesExtensions.Prefix + key] = value?.DeepClone();
-        }
+        CopyRest(body, CanonicalKeys, "", request.Extensions);
         return request;
     }
 
-    private static void DecodeInput(JsonObject body, ChatRequest request)
+    private static void DecodeInput(JsonElement body, ChatRequest request)
     {
-        switch (body["input"])
+        if (!RequestFields.TryGet(body, "input", out var input)) throw new RequestFormatException("input is required");
+        switch (input.ValueKind)
         {
-            case null:
-                throw new RequestFormatException("input is required");
-            case JsonValue value when Lenient.String(value) is { } text:
-                request.Messages.Add(new Message(Role.User, new TextPart(text)));
+            case JsonValueKind.String:
+                request.Messages.Add(new Message(Role.User, new TextPart(input.GetString()!)));
                 break;
-            case JsonArray items:
-                new ResponsesInputReader(request).ReadAll(items);
+            case JsonValueKind.Array:
+                new ResponsesInputReader(request).ReadAll(input);
                 break;
             default:
                 throw new RequestFormatException("input must be a string or an array of items");
         }
     }
 
-    private static void DecodeTools(JsonObject body, ChatRequest request)
+    private static void DecodeTools(JsonElement body, ChatRequest request)
     {
-        if (RequestFields.Array(body, "tools", "tools") is not { } tools) return;
-        for (var i = 0; i < tools.Count; i++)
+        if (!RequestFields.Array(body, "tools", Body, out var tools)) return;
+        var i = 0;
+        foreach (var tool in tools.EnumerateArray())
         {
-            var path = $"tools[{i}]";
-            if (tools[i] is not JsonObject tool) throw new RequestFormatException($"{path} must be an object");
-            var type = RequestFields.RequiredString(tool, "type", path + ".type");
+            var at = new FieldPath("tools", i++);
+            if (tool.ValueKind != JsonValueKind.Object) throw new RequestFormatException($"{at} must be an object");
+            var type = RequestFields.RequiredString(tool, "type", at);
             request.Tools.Add(type switch
             {
                 "function" => new ToolDefinition
                 {
-                    Name = RequestFields.RequiredString(tool, "name", path + ".name"),
-                    Description = RequestFields.String(tool, "description", path + ".description"),
-                    Parameters = RequestFields.Object(tool, "parameters", path + ".parameters")?.DeepClone(),
-                    Strict = RequestFields.Bool(tool, "strict", path + ".strict"),
+                    Name = RequestFields.RequiredString(tool, "name", at),
+                    Description = RequestFields.String(tool, "description", at),
+                    Parameters = RequestFields.Object(tool, "parameters", at, out var parameters) ? JsonText.ToNode(parameters) : null,
+                    Strict = RequestFields.Bool(tool, "strict", at),
                 },
                 "google_search" => ServerTool(ToolKind.GoogleSearch, type, tool),
                 "code_execution" => ServerTool(ToolKind.CodeExecution, type, tool),
@@ -86,32 +91,31 @@ internal static class ResponsesRequestDecoder
                 {
                     Kind = ToolKind.Native,
                     NativeDialect = Dialect.OpenAIResponses,
-                    Name = Lenient.String(tool["name"]) ?? type,
-                    Config = tool.DeepClone(),
+                    Name = Lenient.String(tool, "name") ?? type,
+                    Config = JsonText.ToNode(tool),
                 },
             });
         }
     }
 
     /// <summary>Gemini server tools written Responses-style (<c>{"type":"google_search", ...config}</c>); the config is the rest of the object.</summary>
-    private static ToolDefinition ServerTool(ToolKind kind, string type, JsonObject tool)
+    private static ToolDefinition ServerTool(ToolKind kind, string type, JsonElement tool)
     {
         var config = new JsonObject();
-        foreach (var (key, value) in tool)
+        foreach (var property in tool.EnumerateObject())
         {
-            if (key != "type") config[key] = value?.DeepClone();
+            if (!property.NameEquals("type")) config[property.Name] = JsonText.ToNode(property.Value);
         }
         return new ToolDefinition { Kind = kind, Name = type, Config = config };
     }
 
-    private static void DecodeToolChoice(JsonObject body, ChatRequest request)
+    private static void DecodeToolChoice(JsonElement body, ChatRequest request)
     {
-        switch (body["tool_choice"])
+        if (!RequestFields.TryGet(body, "tool_choice", out var choice)) return;
+        switch (choice.ValueKind)
         {
-            case null:
-                return;
-            case JsonValue value when Lenient.String(value) is { } mode:
-                request.ToolChoice = mode switch
+            case JsonValueKind.String:
+                request.ToolChoice = choice.GetString() switch
                 {
                     "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
                     "none" => new ToolChoice { Mode = ToolChoiceMode.None },
@@ -120,41 +124,43 @@ internal static class ResponsesRequestDecoder
                     _ => null,
                 };
                 return;
-            case JsonObject choice when Lenient.String(choice["type"]) == "function":
+            case JsonValueKind.Object when Lenient.String(choice, "type") == "function":
                 request.ToolChoice = new ToolChoice
                 {
                     Mode = ToolChoiceMode.Function,
-                    Name = RequestFields.RequiredString(choice, "name", "tool_choice.name"),
+                    Name = RequestFields.RequiredString(choice, "name", new FieldPath("tool_choice")),
                 };
                 return;
-            case JsonObject other:
+            case JsonValueKind.Object:
                 // allowed_tools, hosted-tool and custom-tool choices have no canonical form; they are re-emitted as sent.
-                request.Extensions[ResponsesExtensions.Prefix + "tool_choice"] = other.DeepClone();
+                request.Extensions[ResponsesExtensions.Prefix + "tool_choice"] = JsonText.ToNode(choice);
                 return;
             default:
                 throw new RequestFormatException("tool_choice must be a string or an object");
         }
     }
 
-    private static void DecodeReasoning(JsonObject body, ChatRequest request)
+    private static void DecodeReasoning(JsonElement body, ChatRequest request)
     {
-        if (RequestFields.Object(body, "reasoning", "reasoning") is not { } reasoning) return;
-        var summary = RequestFields.String(reasoning, "summary", "reasoning.summary");
+        if (!RequestFields.Object(body, "reasoning", Body, out var reasoning)) return;
+        var at = new FieldPath("reasoning");
+        var summary = RequestFields.String(reasoning, "summary", at);
         request.Reasoning = new ReasoningConfig
         {
-            Effort = RequestFields.String(reasoning, "effort", "reasoning.effort"),
+            Effort = RequestFields.String(reasoning, "effort", at),
             Summary = summary,
             IncludeThoughts = summary is null ? null : summary != "none",
         };
         CopyRest(reasoning, ["effort", "summary"], "reasoning.", request.Extensions);
     }
 
-    private static void DecodeText(JsonObject body, ChatRequest request)
+    private static void DecodeText(JsonElement body, ChatRequest request)
     {
-        if (RequestFields.Object(body, "text", "text") is not { } text) return;
-        if (RequestFields.Object(text, "format", "text.format") is { } format)
+        if (!RequestFields.Object(body, "text", Body, out var text)) return;
+        if (RequestFields.Object(text, "format", new FieldPath("text"), out var format))
         {
-            var type = RequestFields.RequiredString(format, "type", "text.format.type");
+            var at = new FieldPath("text.format");
+            var type = RequestFields.RequiredString(format, "type", at);
             request.ResponseFormat = type switch
             {
                 "text" => new ResponseFormat { Kind = ResponseFormatKind.Text },
@@ -162,24 +168,25 @@ internal static class ResponsesRequestDecoder
                 "json_schema" => new ResponseFormat
                 {
                     Kind = ResponseFormatKind.JsonSchema,
-                    Name = RequestFields.String(format, "name", "text.format.name"),
-                    Schema = RequestFields.Object(format, "schema", "text.format.schema")?.DeepClone(),
-                    Strict = RequestFields.Bool(format, "strict", "text.format.strict"),
+                    Name = RequestFields.String(format, "name", at),
+                    Schema = RequestFields.Object(format, "schema", at, out var schema) ? JsonText.ToNode(schema) : null,
+                    Strict = RequestFields.Bool(format, "strict", at),
                 },
                 _ => null,
             };
             // A format type this codec does not know travels whole, for a Responses upstream only.
-            if (request.ResponseFormat is null) request.Extensions[ResponsesExtensions.Prefix + "text.format"] = format.DeepClone();
+            if (request.ResponseFormat is null) request.Extensions[ResponsesExtensions.Prefix + "text.format"] = JsonText.ToNode(format);
             else CopyRest(format, ["type", "name", "schema", "strict"], "text.format.", request.Extensions);
         }
         CopyRest(text, ["format"], "text.", request.Extensions);
     }
 
-    private static void CopyRest(JsonObject source, string[] handled, string pathPrefix, JsonObject extensions)
+    private static void CopyRest(JsonElement source, string[] handled, string pathPrefix, JsonObject extensions)
     {
-        foreach (var (key, value) in source)
+        foreach (var property in source.EnumerateObject())
         {
-            if (!handled.Contains(key)) extensions[ResponsesExtensions.Prefix + pathPrefix + key] = value?.DeepClone();
+            if (!ResponsesExtensions.NameIn(property, handled))
+                extensions[ResponsesExtensions.Prefix + pathPrefix + property.Name] = JsonText.ToNode(property.Value);
         }
     }
 }
