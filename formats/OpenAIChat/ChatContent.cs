@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
@@ -95,19 +97,68 @@ internal static class ChatContent
     {
         // Some clients send "image_url" as a bare string instead of {"url": ...}.
         var isObject = node.ValueKind == JsonValueKind.Object;
-        var url = isObject ? JsonRead.OptionalString(JsonRead.Get(node, "url"u8), at, "image_url.url") : JsonRead.OptionalString(node, at, "image_url");
-        if (string.IsNullOrEmpty(url)) throw JsonRead.Fail(at, "image_url.url", "is required");
+        var url = isObject ? JsonRead.Get(node, "url"u8) : node;
+        if (url.ValueKind != JsonValueKind.String || url.ValueEquals(""u8))
+        {
+            JsonRead.OptionalString(url, at, isObject ? "image_url.url" : "image_url"); // a wrong type throws first
+            throw JsonRead.Fail(at, "image_url.url", "is required");
+        }
         var part = new ImagePart { Detail = isObject ? JsonRead.OptionalString(JsonRead.Get(node, "detail"u8), at, "image_url.detail") : null };
-        if (DataUrl.TryParse(url, out var mediaType, out var data))
+        if (ReadUrl(url, out var text, out var mediaType, out var data))
         {
             part.MediaType = mediaType;
             part.Data = data;
         }
         else
         {
-            part.Url = url;
+            part.Url = text;
         }
         return part;
+    }
+
+    /// <summary>
+    /// A URL string that may be a base64 data URL (<see cref="DataUrl.TryParse"/>'s rules): true with its media type and
+    /// payload, false with the URL. A plain-ASCII data URL without escapes is split on its UTF-8 bytes, so a megabyte
+    /// image costs one string (the payload) rather than the URL's and then the payload's copy of it.
+    /// </summary>
+    private static bool ReadUrl(JsonElement value, out string? url, out string mediaType, out string data)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        raw = raw[1..^1]; // the quotes
+        if (raw.Length >= 5 && Ascii.EqualsIgnoreCase(raw[..5], "data:"u8) && !raw.Contains((byte)'\\'))
+        {
+            var marker = IndexOfBase64Marker(raw);
+            // Up to the marker the text must be ASCII for the byte search to find what a case-insensitive string search would.
+            if (marker >= 0 && Ascii.IsValid(raw[..marker]))
+            {
+                url = null;
+                mediaType = marker > 5 ? Encoding.ASCII.GetString(raw[5..marker]) : "application/octet-stream";
+                data = Encoding.UTF8.GetString(raw[(marker + Base64Marker.Length)..]);
+                return true;
+            }
+        }
+        url = value.GetString()!;
+        if (DataUrl.TryParse(url, out mediaType, out data))
+        {
+            url = null;
+            return true;
+        }
+        return false;
+    }
+
+    private static ReadOnlySpan<byte> Base64Marker => ";base64,"u8;
+
+    private static int IndexOfBase64Marker(ReadOnlySpan<byte> text)
+    {
+        var offset = 0;
+        while (true)
+        {
+            var semicolon = text[offset..].IndexOf((byte)';');
+            if (semicolon < 0) return -1;
+            var at = offset + semicolon;
+            if (text.Length - at >= Base64Marker.Length && Ascii.EqualsIgnoreCase(text.Slice(at, Base64Marker.Length), Base64Marker)) return at;
+            offset = at + 1;
+        }
     }
 
     private static DocumentPart DecodeAudio(JsonElement audio, in FieldPath at)
@@ -124,19 +175,24 @@ internal static class ChatContent
     private static DocumentPart DecodeFile(JsonElement file, in FieldPath at)
     {
         if (!JsonRead.OptionalObject(file, at, "file")) throw JsonRead.Fail(at, "file", "is required");
-        var fileData = JsonRead.OptionalString(JsonRead.Get(file, "file_data"u8), at, "file.file_data");
+        var fileData = JsonRead.Get(file, "file_data"u8);
+        // Read out only below (a wrong type throws here, absent is no data).
+        var hasData = fileData.ValueKind == JsonValueKind.String || JsonRead.OptionalString(fileData, at, "file.file_data") is not null;
         var fileId = JsonRead.OptionalString(JsonRead.Get(file, "file_id"u8), at, "file.file_id");
-        if (fileData is null && fileId is null) throw JsonRead.Fail(at, "file", "needs 'file_data' or 'file_id'");
+        if (!hasData && fileId is null) throw JsonRead.Fail(at, "file", "needs 'file_data' or 'file_id'");
         var part = new DocumentPart { Title = JsonRead.OptionalString(JsonRead.Get(file, "filename"u8), at, "file.filename") };
-        if (fileData is not null && DataUrl.TryParse(fileData, out var mediaType, out var data))
+        if (hasData)
         {
-            part.MediaType = mediaType;
-            part.Data = data;
-        }
-        else if (fileData is not null)
-        {
-            part.Data = fileData;
-            part.MediaType = MediaTypeFromFileName(part.Title);
+            if (ReadUrl(fileData, out var raw, out var mediaType, out var data))
+            {
+                part.MediaType = mediaType;
+                part.Data = data;
+            }
+            else
+            {
+                part.Data = raw;
+                part.MediaType = MediaTypeFromFileName(part.Title);
+            }
         }
         if (fileId is not null) part.Extensions = new JsonObject { [FileIdKey] = fileId };
         return part;

@@ -237,3 +237,49 @@ public class RequestDecodeElementTests
         Assert.Contains("\"input\":{\"q\":\"cat\"}", text);
     }
 }
+
+/// <summary>Data URLs are split on the body's bytes when they can be; the result must be what <see cref="DataUrl.TryParse"/> gives on the string.</summary>
+public class RequestDecodeDataUrlTests
+{
+    [Theory]
+    [InlineData("data:image/png;base64,iVBORw0KGgo=")]
+    [InlineData("DATA:Image/PNG;BASE64,iVBORw0KGgo=")]
+    [InlineData("data:;base64,QUJD")]
+    [InlineData("data:image/png;charset=x;base64,QUJD;base64,more")]
+    [InlineData("data:image/png;base,64;base64,QUJD")]
+    [InlineData("data:text/plain,hello")]
+    [InlineData("data:")]
+    [InlineData("dat")]
+    [InlineData("https://example.com/a;base64,b.png")]
+    [InlineData("data:image/p\u00e9ng;base64,QUJD")]
+    [InlineData("data:image/png;base64,QU\u00e9JD")]
+    [InlineData("data:image/png;ba\u017Fe64,QUJD")]
+    [InlineData("data:image\\/png;base64,QUJD\\/")]
+    [InlineData("data:image/png;base64,")]
+    public void ImageAndFileUrlsSplitAsDataUrlDoes(string url)
+    {
+        var json = JsonSerializer.Serialize(url); // escapes non-ASCII and the backslash, as many clients do
+        var raw = "\"" + url + "\""; // and the same text unescaped where JSON allows it
+        foreach (var quoted in new[] { json, url.Contains('\\') ? json : raw })
+        {
+            using var document = JsonDocument.Parse($$$"""
+                {"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":{{{quoted}}}}},
+                  {"type":"file","file":{"file_data":{{{quoted}}},"filename":"a.txt"}}]}]}
+                """);
+            var parts = OpenAIChatCodec.Instance.DecodeRequest(document.RootElement).Messages[0].Parts;
+            var expectedUrl = document.RootElement.GetProperty("messages")[0].GetProperty("content")[0].GetProperty("image_url").GetProperty("url").GetString()!;
+            var image = Assert.IsType<ImagePart>(parts[0]);
+            var file = Assert.IsType<DocumentPart>(parts[1]);
+            if (DataUrl.TryParse(expectedUrl, out var mediaType, out var data))
+            {
+                Assert.Equal((mediaType, data, null), (image.MediaType, image.Data, image.Url));
+                Assert.Equal((mediaType, data), (file.MediaType, file.Data));
+            }
+            else
+            {
+                Assert.Equal((null, null, expectedUrl), (image.MediaType, image.Data, image.Url));
+                Assert.Equal(("text/plain", expectedUrl), (file.MediaType, file.Data));
+            }
+        }
+    }
+}
