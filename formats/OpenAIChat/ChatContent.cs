@@ -1,6 +1,9 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIChat;
 
@@ -21,92 +24,175 @@ internal static class ChatContent
 
     private static readonly HashSet<string> StructuralKeys = [RoleKey, SystemMessageKey, NameKey, FileIdKey];
 
-    public static List<ContentPart> Decode(JsonNode? content, string field)
+    /// <summary>The <c>content</c> of the message at <paramref name="message"/> (absent or JSON null: no parts).</summary>
+    public static List<ContentPart> Decode(JsonElement content, in FieldPath message)
     {
-        switch (content)
+        var parts = new List<ContentPart>();
+        DecodeInto(content, message, parts);
+        return parts;
+    }
+
+    /// <summary>Adds the parts of <paramref name="content"/> to <paramref name="parts"/>.</summary>
+    public static void DecodeInto(JsonElement content, in FieldPath message, List<ContentPart> parts)
+    {
+        switch (content.ValueKind)
         {
-            case null:
-                return [];
-            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                var text = value.GetValue<string>();
-                return text.Length == 0 ? [] : [new TextPart(text)];
-            case JsonArray array:
-                var parts = new List<ContentPart>(array.Count);
-                for (var i = 0; i < array.Count; i++) parts.Add(DecodePart(array[i], $"{field}[{i}]"));
-                return parts;
+            case JsonValueKind.Undefined or JsonValueKind.Null:
+                return;
+            case JsonValueKind.String:
+                // An empty string is no part; the string is read out only when it has text.
+                if (!content.ValueEquals(""u8)) parts.Add(new TextPart(content.GetString()!));
+                return;
+            case JsonValueKind.Array:
+                var at = message.Child("content");
+                var i = 0;
+                foreach (var part in content.EnumerateArray()) parts.Add(DecodePart(part, at[i++]));
+                return;
             default:
-                throw new RequestFormatException($"'{field}' must be a string or an array of content parts");
+                throw JsonRead.Fail(message, "content", "must be a string or an array of content parts");
         }
     }
 
-    private static ContentPart DecodePart(JsonNode? node, string field)
+    private static ContentPart DecodePart(JsonElement part, in FieldPath at)
     {
-        if (node is not JsonObject part) throw new RequestFormatException($"'{field}' must be an object");
-        var type = JsonRead.RequiredString(part["type"], field + ".type");
-        ContentPart result = type switch
+        if (part.ValueKind != JsonValueKind.Object) throw JsonRead.Fail(at, null, "must be an object");
+        var type = JsonRead.Get(part, "type"u8);
+        JsonRead.RequireString(type, at, "type");
+        ContentPart result;
+        ReadOnlySpan<byte> own; // the key holding the part's payload, not an extension
+        if (type.ValueEquals("text"u8))
         {
-            "text" => new TextPart(JsonRead.RequiredString(part["text"], field + ".text")),
-            "image_url" => DecodeImage(part["image_url"], field + ".image_url"),
-            "input_audio" => DecodeAudio(part["input_audio"], field + ".input_audio"),
-            "file" => DecodeFile(part["file"], field + ".file"),
-            _ => new NativePart(Dialect.OpenAIChat, part.DeepClone()),
-        };
-        if (result is NativePart) return result;
-        foreach (var (key, value) in part)
+            result = new TextPart(JsonRead.RequiredString(JsonRead.Get(part, "text"u8), at, "text"));
+            own = "text"u8;
+        }
+        else if (type.ValueEquals("image_url"u8))
         {
-            if (key == "type" || key == type || value is null) continue;
+            result = DecodeImage(JsonRead.Get(part, "image_url"u8), at);
+            own = "image_url"u8;
+        }
+        else if (type.ValueEquals("input_audio"u8))
+        {
+            result = DecodeAudio(JsonRead.Get(part, "input_audio"u8), at);
+            own = "input_audio"u8;
+        }
+        else if (type.ValueEquals("file"u8))
+        {
+            result = DecodeFile(JsonRead.Get(part, "file"u8), at);
+            own = "file"u8;
+        }
+        else
+        {
+            return new NativePart(Dialect.OpenAIChat, JsonText.ToNode(part)!);
+        }
+        foreach (var property in part.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.Null || property.NameEquals("type"u8) || property.NameEquals(own)) continue;
             result.Extensions ??= [];
-            result.Extensions[Prefix + key] = value.DeepClone();
+            result.Extensions[Prefix + property.Name] = JsonText.ToNode(property.Value);
         }
         return result;
     }
 
-    private static ImagePart DecodeImage(JsonNode? node, string field)
+    private static ImagePart DecodeImage(JsonElement node, in FieldPath at)
     {
         // Some clients send "image_url" as a bare string instead of {"url": ...}.
-        var image = node as JsonObject;
-        var url = image is null ? JsonRead.OptionalString(node, field) : JsonRead.OptionalString(image["url"], field + ".url");
-        if (string.IsNullOrEmpty(url)) throw new RequestFormatException($"'{field}.url' is required");
-        var part = new ImagePart { Detail = image is null ? null : JsonRead.OptionalString(image["detail"], field + ".detail") };
-        if (DataUrl.TryParse(url, out var mediaType, out var data))
+        var isObject = node.ValueKind == JsonValueKind.Object;
+        var url = isObject ? JsonRead.Get(node, "url"u8) : node;
+        if (url.ValueKind != JsonValueKind.String || url.ValueEquals(""u8))
+        {
+            JsonRead.OptionalString(url, at, isObject ? "image_url.url" : "image_url"); // a wrong type throws first
+            throw JsonRead.Fail(at, "image_url.url", "is required");
+        }
+        var part = new ImagePart { Detail = isObject ? JsonRead.OptionalString(JsonRead.Get(node, "detail"u8), at, "image_url.detail") : null };
+        if (ReadUrl(url, out var text, out var mediaType, out var data))
         {
             part.MediaType = mediaType;
             part.Data = data;
         }
         else
         {
-            part.Url = url;
+            part.Url = text;
         }
         return part;
     }
 
-    private static DocumentPart DecodeAudio(JsonNode? node, string field)
+    /// <summary>
+    /// A URL string that may be a base64 data URL (<see cref="DataUrl.TryParse"/>'s rules): true with its media type and
+    /// payload, false with the URL. A plain-ASCII data URL without escapes is split on its UTF-8 bytes, so a megabyte
+    /// image costs one string (the payload) rather than the URL's and then the payload's copy of it.
+    /// </summary>
+    private static bool ReadUrl(JsonElement value, out string? url, out string mediaType, out string data)
     {
-        var audio = JsonRead.OptionalObject(node, field) ?? throw new RequestFormatException($"'{field}' is required");
-        var format = JsonRead.RequiredString(audio["format"], field + ".format");
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        raw = raw[1..^1]; // the quotes
+        if (raw.Length >= 5 && Ascii.EqualsIgnoreCase(raw[..5], "data:"u8) && !raw.Contains((byte)'\\'))
+        {
+            var marker = IndexOfBase64Marker(raw);
+            // Up to the marker the text must be ASCII for the byte search to find what a case-insensitive string search would.
+            if (marker >= 0 && Ascii.IsValid(raw[..marker]))
+            {
+                url = null;
+                mediaType = marker > 5 ? Encoding.ASCII.GetString(raw[5..marker]) : "application/octet-stream";
+                data = Encoding.UTF8.GetString(raw[(marker + Base64Marker.Length)..]);
+                return true;
+            }
+        }
+        url = value.GetString()!;
+        if (DataUrl.TryParse(url, out mediaType, out data))
+        {
+            url = null;
+            return true;
+        }
+        return false;
+    }
+
+    private static ReadOnlySpan<byte> Base64Marker => ";base64,"u8;
+
+    private static int IndexOfBase64Marker(ReadOnlySpan<byte> text)
+    {
+        var offset = 0;
+        while (true)
+        {
+            var semicolon = text[offset..].IndexOf((byte)';');
+            if (semicolon < 0) return -1;
+            var at = offset + semicolon;
+            if (text.Length - at >= Base64Marker.Length && Ascii.EqualsIgnoreCase(text.Slice(at, Base64Marker.Length), Base64Marker)) return at;
+            offset = at + 1;
+        }
+    }
+
+    private static DocumentPart DecodeAudio(JsonElement audio, in FieldPath at)
+    {
+        if (!JsonRead.OptionalObject(audio, at, "input_audio")) throw JsonRead.Fail(at, "input_audio", "is required");
+        var format = JsonRead.RequiredString(JsonRead.Get(audio, "format"u8), at, "input_audio.format");
         return new DocumentPart
         {
             MediaType = "audio/" + format,
-            Data = JsonRead.RequiredString(audio["data"], field + ".data"),
+            Data = JsonRead.RequiredString(JsonRead.Get(audio, "data"u8), at, "input_audio.data"),
         };
     }
 
-    private static DocumentPart DecodeFile(JsonNode? node, string field)
+    private static DocumentPart DecodeFile(JsonElement file, in FieldPath at)
     {
-        var file = JsonRead.OptionalObject(node, field) ?? throw new RequestFormatException($"'{field}' is required");
-        var fileData = JsonRead.OptionalString(file["file_data"], field + ".file_data");
-        var fileId = JsonRead.OptionalString(file["file_id"], field + ".file_id");
-        if (fileData is null && fileId is null) throw new RequestFormatException($"'{field}' needs 'file_data' or 'file_id'");
-        var part = new DocumentPart { Title = JsonRead.OptionalString(file["filename"], field + ".filename") };
-        if (fileData is not null && DataUrl.TryParse(fileData, out var mediaType, out var data))
+        if (!JsonRead.OptionalObject(file, at, "file")) throw JsonRead.Fail(at, "file", "is required");
+        var fileData = JsonRead.Get(file, "file_data"u8);
+        // Read out only below (a wrong type throws here, absent is no data).
+        var hasData = fileData.ValueKind == JsonValueKind.String || JsonRead.OptionalString(fileData, at, "file.file_data") is not null;
+        var fileId = JsonRead.OptionalString(JsonRead.Get(file, "file_id"u8), at, "file.file_id");
+        if (!hasData && fileId is null) throw JsonRead.Fail(at, "file", "needs 'file_data' or 'file_id'");
+        var part = new DocumentPart { Title = JsonRead.OptionalString(JsonRead.Get(file, "filename"u8), at, "file.filename") };
+        if (hasData)
         {
-            part.MediaType = mediaType;
-            part.Data = data;
-        }
-        else if (fileData is not null)
-        {
-            part.Data = fileData;
-            part.MediaType = MediaTypeFromFileName(part.Title);
+            if (ReadUrl(fileData, out var raw, out var mediaType, out var data))
+            {
+                part.MediaType = mediaType;
+                part.Data = data;
+            }
+            else
+            {
+                part.Data = raw;
+                part.MediaType = MediaTypeFromFileName(part.Title);
+            }
         }
         if (fileId is not null) part.Extensions = new JsonObject { [FileIdKey] = fileId };
         return part;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 
@@ -11,7 +12,43 @@ namespace PluginProxy.Formats.OpenAIChat;
 /// </summary>
 internal static class ChatReasoning
 {
-    /// <summary>Reads the reasoning of <paramref name="message"/>. With a <paramref name="field"/> name, wrong types throw (client input).</summary>
+    /// <summary>
+    /// Adds the reasoning of a client's assistant <paramref name="message"/> (at <paramref name="at"/>) to
+    /// <paramref name="parts"/>; wrong types throw. Blocks whose type is not "thinking" are skipped, as upstream.
+    /// </summary>
+    public static void DecodeInto(JsonElement message, in FieldPath at, List<ContentPart> parts)
+    {
+        var blocks = JsonRead.Get(message, "thinking_blocks"u8);
+        if (JsonRead.OptionalArray(blocks, at, "thinking_blocks"))
+        {
+            var added = 0;
+            var i = 0;
+            foreach (var block in blocks.EnumerateArray())
+            {
+                var index = i++;
+                if (block.ValueKind != JsonValueKind.Object || JsonRead.Get(block, "type"u8) is not { ValueKind: JsonValueKind.String } type
+                    || !type.ValueEquals("thinking"u8)) continue;
+                var blockAt = at.Child("thinking_blocks")[index];
+                var signature = JsonRead.OptionalString(JsonRead.Get(block, "signature"u8), blockAt, "signature");
+                parts.Add(new ReasoningPart
+                {
+                    Text = JsonRead.OptionalString(JsonRead.Get(block, "thinking"u8), blockAt, "thinking") ?? "",
+                    Signature = signature,
+                    SignatureDialect = signature is null ? null : Dialect.OpenAIChat,
+                });
+                added++;
+            }
+            if (added > 0) return;
+        }
+        var text = JsonRead.OptionalString(JsonRead.Get(message, "reasoning_content"u8), at, "reasoning_content")
+            ?? JsonRead.OptionalString(JsonRead.Get(message, "reasoning"u8), at, "reasoning");
+        if (!string.IsNullOrEmpty(text)) parts.Add(new ReasoningPart { Text = text });
+    }
+
+    /// <summary>
+    /// Reads the reasoning of an upstream <paramref name="message"/> (the response decoder, still on the DOM). With a
+    /// <paramref name="field"/> name, wrong types throw.
+    /// </summary>
     public static List<ReasoningPart> Decode(JsonObject message, string? field)
     {
         var parts = new List<ReasoningPart>();

@@ -26,54 +26,92 @@ internal static class ChatRequestDecoder
         ("url_context", ToolKind.UrlContext),
     ];
 
-    private static readonly HashSet<string> KnownFields =
+    // Top-level keys with a canonical home (everything else is an Extension); compared as UTF-8 so no key is read out.
+    private static readonly byte[][] KnownFields =
     [
-        "model", "messages", "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "temperature", "top_p",
-        "top_k", "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "n",
-        "response_format", "stream", "stream_options", "user",
+        .. new[]
+        {
+            "model", "messages", "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "temperature", "top_p",
+            "top_k", "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "n",
+            "response_format", "stream", "stream_options", "user",
+        }.Select(System.Text.Encoding.UTF8.GetBytes),
     ];
 
-    public static ChatRequest Decode(JsonObject body)
+    /// <summary>
+    /// Decodes a client body in place. Everything the result keeps is copied out of <paramref name="body"/>'s document
+    /// (strings, and <see cref="JsonText.ToNode"/> for JSON), so the caller may dispose the document on return.
+    /// Fields are read in a fixed order, so of several errors the same one is reported each time.
+    /// </summary>
+    public static ChatRequest Decode(JsonElement body)
     {
         var request = new ChatRequest
         {
-            Model = JsonRead.OptionalString(body["model"], "model") ?? "",
-            Tools = DecodeTools(JsonRead.OptionalArray(body["tools"], "tools")),
-            ParallelToolCalls = JsonRead.OptionalBool(body["parallel_tool_calls"], "parallel_tool_calls"),
-            ResponseFormat = DecodeResponseFormat(JsonRead.OptionalObject(body["response_format"], "response_format")),
-            Stream = JsonRead.OptionalBool(body["stream"], "stream") ?? false,
-            IncludeUsage = JsonRead.OptionalBool(JsonRead.OptionalObject(body["stream_options"], "stream_options")?["include_usage"], "stream_options.include_usage") ?? false,
-            User = JsonRead.OptionalString(body["user"], "user"),
+            Model = JsonRead.OptionalString(JsonRead.Get(body, "model"u8), new("model")) ?? "",
+            Tools = DecodeTools(JsonRead.Get(body, "tools"u8)),
+            ParallelToolCalls = JsonRead.OptionalBool(JsonRead.Get(body, "parallel_tool_calls"u8), new("parallel_tool_calls")),
+            ResponseFormat = DecodeResponseFormat(JsonRead.Get(body, "response_format"u8)),
+            Stream = JsonRead.OptionalBool(JsonRead.Get(body, "stream"u8), new("stream")) ?? false,
+            IncludeUsage = DecodeIncludeUsage(JsonRead.Get(body, "stream_options"u8)),
+            User = JsonRead.OptionalString(JsonRead.Get(body, "user"u8), new("user")),
         };
-        DecodeMessages(body["messages"], request);
-        request.ToolChoice = DecodeToolChoice(body["tool_choice"], request.Extensions);
-        if (JsonRead.OptionalString(body["reasoning_effort"], "reasoning_effort") is { } effort)
+        DecodeMessages(JsonRead.Get(body, "messages"u8), request);
+        request.ToolChoice = DecodeToolChoice(JsonRead.Get(body, "tool_choice"u8), request.Extensions);
+        if (JsonRead.OptionalString(JsonRead.Get(body, "reasoning_effort"u8), new("reasoning_effort")) is { } effort)
             request.Reasoning = new ReasoningConfig { Effort = effort.Trim().ToLowerInvariant() };
         DecodeSampling(body, request);
-        foreach (var (key, value) in body)
+        foreach (var property in body.EnumerateObject())
         {
-            if (!KnownFields.Contains(key) && value is not null) request.Extensions[ChatContent.Prefix + key] = value.DeepClone();
+            if (property.Value.ValueKind != JsonValueKind.Null && !IsKnownField(property))
+                request.Extensions[ChatContent.Prefix + property.Name] = JsonText.ToNode(property.Value);
         }
         return request;
     }
 
-    private static void DecodeSampling(JsonObject body, ChatRequest request)
+    private static bool IsKnownField(JsonProperty property)
+    {
+        foreach (var name in KnownFields)
+        {
+            if (property.NameEquals(name)) return true;
+        }
+        return false;
+    }
+
+    private static bool DecodeIncludeUsage(JsonElement options) =>
+        JsonRead.OptionalObject(options, new("stream_options"))
+        && (JsonRead.OptionalBool(JsonRead.Get(options, "include_usage"u8), new("stream_options"), "include_usage") ?? false);
+
+    private static void DecodeSampling(JsonElement body, ChatRequest request)
     {
         var sampling = request.Sampling;
-        sampling.Temperature = JsonRead.OptionalNumber(body["temperature"], "temperature");
-        sampling.TopP = JsonRead.OptionalNumber(body["top_p"], "top_p");
-        sampling.TopK = JsonRead.OptionalInt32(body["top_k"], "top_k");
-        sampling.Seed = JsonRead.OptionalInteger(body["seed"], "seed");
-        sampling.PresencePenalty = JsonRead.OptionalNumber(body["presence_penalty"], "presence_penalty");
-        sampling.FrequencyPenalty = JsonRead.OptionalNumber(body["frequency_penalty"], "frequency_penalty");
-        sampling.CandidateCount = JsonRead.OptionalInt32(body["n"], "n");
-        sampling.StopSequences = DecodeStop(body["stop"]);
-        var maxCompletion = JsonRead.OptionalInt32(body["max_completion_tokens"], "max_completion_tokens");
-        sampling.MaxOutputTokens = maxCompletion ?? JsonRead.OptionalInt32(body["max_tokens"], "max_tokens");
+        sampling.Temperature = JsonRead.OptionalNumber(JsonRead.Get(body, "temperature"u8), new("temperature"));
+        sampling.TopP = JsonRead.OptionalNumber(JsonRead.Get(body, "top_p"u8), new("top_p"));
+        sampling.TopK = JsonRead.OptionalInt32(JsonRead.Get(body, "top_k"u8), new("top_k"));
+        sampling.Seed = JsonRead.OptionalInteger(JsonRead.Get(body, "seed"u8), new("seed"));
+        sampling.PresencePenalty = JsonRead.OptionalNumber(JsonRead.Get(body, "presence_penalty"u8), new("presence_penalty"));
+        sampling.FrequencyPenalty = JsonRead.OptionalNumber(JsonRead.Get(body, "frequency_penalty"u8), new("frequency_penalty"));
+        sampling.CandidateCount = JsonRead.OptionalInt32(JsonRead.Get(body, "n"u8), new("n"));
+        sampling.StopSequences = DecodeStop(JsonRead.Get(body, "stop"u8));
+        var maxCompletion = JsonRead.OptionalInt32(JsonRead.Get(body, "max_completion_tokens"u8), new("max_completion_tokens"));
+        // max_tokens is not read (nor checked) when max_completion_tokens is given.
+        sampling.MaxOutputTokens = maxCompletion ?? JsonRead.OptionalInt32(JsonRead.Get(body, "max_tokens"u8), new("max_tokens"));
         if (maxCompletion is not null) request.Extensions[MaxCompletionTokensKey] = maxCompletion.Value;
     }
 
     /// <summary><c>stop</c> is a string or an array of strings.</summary>
+    private static List<string> DecodeStop(JsonElement stop)
+    {
+        var at = new FieldPath("stop");
+        if (stop.ValueKind == JsonValueKind.Array)
+        {
+            var list = new List<string>(stop.GetArrayLength());
+            var i = 0;
+            foreach (var item in stop.EnumerateArray()) list.Add(JsonRead.RequiredString(item, at[i++]));
+            return list;
+        }
+        return JsonRead.OptionalString(stop, at) is { } single ? [single] : [];
+    }
+
+    /// <summary><c>stop</c> of a DOM body (the legacy completions adapter): a string or an array of strings.</summary>
     public static List<string> DecodeStop(JsonNode? stop)
     {
         if (stop is JsonArray array)
@@ -85,75 +123,84 @@ internal static class ChatRequestDecoder
         return JsonRead.OptionalString(stop, "stop") is { } single ? [single] : [];
     }
 
-    private static void DecodeMessages(JsonNode? node, ChatRequest request)
+    private static void DecodeMessages(JsonElement messages, ChatRequest request)
     {
-        var messages = JsonRead.OptionalArray(node, "messages") ?? throw new RequestFormatException("'messages' is required");
+        var root = new FieldPath("messages");
+        if (!JsonRead.OptionalArray(messages, root)) throw new RequestFormatException("'messages' is required");
         // Tool results name their function so dialects that pair by name (Gemini) need no lookup of their own.
         var toolNames = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < messages.Count; i++)
+        var i = 0;
+        foreach (var message in messages.EnumerateArray())
         {
-            var field = $"messages[{i}]";
-            if (messages[i] is not JsonObject message) throw new RequestFormatException($"'{field}' must be an object");
-            var role = JsonRead.RequiredString(message["role"], field + ".role");
-            var name = JsonRead.OptionalString(message["name"], field + ".name");
-            switch (role)
+            var position = i++;
+            var at = root[position];
+            if (message.ValueKind != JsonValueKind.Object) throw JsonRead.Fail(at, null, "must be an object");
+            var role = JsonRead.Get(message, "role"u8);
+            JsonRead.RequireString(role, at, "role");
+            var name = JsonRead.OptionalString(JsonRead.Get(message, "name"u8), at, "name");
+            if (role.ValueEquals("system"u8) || role.ValueEquals("developer"u8))
             {
-                case "system" or "developer":
-                    request.System.AddRange(DecodeSystem(message, role, name, i, field));
-                    break;
-                case "user":
-                    request.Messages.Add(new Message { Role = Role.User, Name = name, Parts = ChatContent.Decode(message["content"], field + ".content") });
-                    break;
-                case "assistant":
-                    request.Messages.Add(DecodeAssistant(message, name, field, toolNames));
-                    break;
-                case "tool":
-                    var result = DecodeToolResult(message, field, toolNames);
-                    if (request.Messages.Count > 0 && request.Messages[^1].Role == Role.Tool) request.Messages[^1].Parts.Add(result);
-                    else request.Messages.Add(new Message(Role.Tool, result));
-                    break;
-                case "function":
-                    throw new RequestFormatException($"'{field}.role' \"function\" is deprecated and not supported; use \"tool\" messages");
-                default:
-                    // A role this codec does not know is dropped, not refused (see the README).
-                    break;
+                request.System.AddRange(DecodeSystem(message, role.ValueEquals("developer"u8), name, position, at));
             }
+            else if (role.ValueEquals("user"u8))
+            {
+                var user = new Message { Role = Role.User, Name = name };
+                ChatContent.DecodeInto(JsonRead.Get(message, "content"u8), at, user.Parts);
+                request.Messages.Add(user);
+            }
+            else if (role.ValueEquals("assistant"u8))
+            {
+                request.Messages.Add(DecodeAssistant(message, name, at, toolNames));
+            }
+            else if (role.ValueEquals("tool"u8))
+            {
+                var result = DecodeToolResult(message, at, toolNames);
+                if (request.Messages.Count > 0 && request.Messages[^1].Role == Role.Tool) request.Messages[^1].Parts.Add(result);
+                else request.Messages.Add(new Message(Role.Tool, result));
+            }
+            else if (role.ValueEquals("function"u8))
+            {
+                throw JsonRead.Fail(at, "role", "\"function\" is deprecated and not supported; use \"tool\" messages");
+            }
+            // A role this codec does not know is dropped, not refused (see the README).
         }
     }
 
-    private static List<ContentPart> DecodeSystem(JsonObject message, string role, string? name, int position, string field)
+    private static List<ContentPart> DecodeSystem(JsonElement message, bool developer, string? name, int position, in FieldPath at)
     {
-        var parts = ChatContent.Decode(message["content"], field + ".content");
+        var parts = ChatContent.Decode(JsonRead.Get(message, "content"u8), at);
         foreach (var part in parts)
         {
             var extensions = part.Extensions ??= [];
             extensions[ChatContent.SystemMessageKey] = position;
-            if (role == "developer") extensions[ChatContent.RoleKey] = role;
+            if (developer) extensions[ChatContent.RoleKey] = "developer";
             if (name is not null) extensions[ChatContent.NameKey] = name;
         }
         return parts;
     }
 
-    private static Message DecodeAssistant(JsonObject message, string? name, string field, Dictionary<string, string> toolNames)
+    private static Message DecodeAssistant(JsonElement message, string? name, in FieldPath at, Dictionary<string, string> toolNames)
     {
         var result = new Message { Role = Role.Assistant, Name = name };
-        result.Parts.AddRange(ChatReasoning.Decode(message, field));
-        result.Parts.AddRange(ChatContent.Decode(message["content"], field + ".content"));
-        var calls = JsonRead.OptionalArray(message["tool_calls"], field + ".tool_calls");
-        if (calls is null) return result;
-        for (var j = 0; j < calls.Count; j++)
+        ChatReasoning.DecodeInto(message, at, result.Parts);
+        ChatContent.DecodeInto(JsonRead.Get(message, "content"u8), at, result.Parts);
+        var calls = JsonRead.Get(message, "tool_calls"u8);
+        if (!JsonRead.OptionalArray(calls, at, "tool_calls")) return result;
+        var j = 0;
+        foreach (var call in calls.EnumerateArray())
         {
-            var callField = $"{field}.tool_calls[{j}]";
-            if (calls[j] is not JsonObject call) throw new RequestFormatException($"'{callField}' must be an object");
-            var type = JsonRead.OptionalString(call["type"], callField + ".type") ?? "function";
-            if (type != "function") throw new RequestFormatException($"'{callField}.type' \"{type}\" is not supported");
-            var function = JsonRead.OptionalObject(call["function"], callField + ".function")
-                ?? throw new RequestFormatException($"'{callField}.function' is required");
+            var callAt = at.Child("tool_calls")[j++];
+            if (call.ValueKind != JsonValueKind.Object) throw JsonRead.Fail(callAt, null, "must be an object");
+            var type = JsonRead.Get(call, "type"u8);
+            if (type.ValueKind == JsonValueKind.String ? !type.ValueEquals("function"u8) : !JsonRead.IsAbsent(type))
+                throw JsonRead.Fail(callAt, "type", $"\"{JsonRead.OptionalString(type, callAt, "type")}\" is not supported");
+            var function = JsonRead.Get(call, "function"u8);
+            if (!JsonRead.OptionalObject(function, callAt, "function")) throw JsonRead.Fail(callAt, "function", "is required");
             var part = new ToolCallPart
             {
-                Id = JsonRead.RequiredString(call["id"], callField + ".id"),
-                Name = JsonRead.RequiredString(function["name"], callField + ".function.name"),
-                Arguments = DecodeArguments(function["arguments"], callField + ".function.arguments"),
+                Id = JsonRead.RequiredString(JsonRead.Get(call, "id"u8), callAt, "id"),
+                Name = JsonRead.RequiredString(JsonRead.Get(function, "name"u8), callAt, "function.name"),
+                Arguments = DecodeArguments(JsonRead.Get(function, "arguments"u8), callAt),
             };
             toolNames[part.Id] = part.Name;
             result.Parts.Add(part);
@@ -162,115 +209,116 @@ internal static class ChatRequestDecoder
     }
 
     /// <summary>Arguments are JSON text; an object (sent by some clients) is serialised, absent means no arguments.</summary>
-    private static string DecodeArguments(JsonNode? node, string field) => node switch
+    private static string DecodeArguments(JsonElement arguments, in FieldPath call) => arguments.ValueKind switch
     {
-        null => "{}",
-        JsonObject obj => JsonText.Serialize(obj),
-        _ => JsonRead.OptionalString(node, field) is { Length: > 0 } text ? text : "{}",
+        JsonValueKind.Undefined or JsonValueKind.Null => "{}",
+        JsonValueKind.Object => JsonSerializer.Serialize(arguments, JsonText.SerializerOptions),
+        _ => JsonRead.OptionalString(arguments, call, "function.arguments") is { Length: > 0 } text ? text : "{}",
     };
 
-    private static ToolResultPart DecodeToolResult(JsonObject message, string field, Dictionary<string, string> toolNames)
+    private static ToolResultPart DecodeToolResult(JsonElement message, in FieldPath at, Dictionary<string, string> toolNames)
     {
-        var id = JsonRead.RequiredString(message["tool_call_id"], field + ".tool_call_id");
+        var id = JsonRead.RequiredString(JsonRead.Get(message, "tool_call_id"u8), at, "tool_call_id");
         return new ToolResultPart
         {
             ToolCallId = id,
             Name = toolNames.GetValueOrDefault(id),
-            Content = ChatContent.Decode(message["content"], field + ".content"),
+            Content = ChatContent.Decode(JsonRead.Get(message, "content"u8), at),
         };
     }
 
-    private static List<ToolDefinition> DecodeTools(JsonArray? tools)
+    private static List<ToolDefinition> DecodeTools(JsonElement tools)
     {
-        if (tools is null) return [];
-        var list = new List<ToolDefinition>(tools.Count);
-        for (var i = 0; i < tools.Count; i++)
+        var root = new FieldPath("tools");
+        if (!JsonRead.OptionalArray(tools, root)) return [];
+        var list = new List<ToolDefinition>(tools.GetArrayLength());
+        var i = 0;
+        foreach (var tool in tools.EnumerateArray())
         {
-            var field = $"tools[{i}]";
-            if (tools[i] is not JsonObject tool) throw new RequestFormatException($"'{field}' must be an object");
-            list.Add(DecodeTool(tool, field));
+            var at = root[i++];
+            if (tool.ValueKind != JsonValueKind.Object) throw JsonRead.Fail(at, null, "must be an object");
+            list.Add(DecodeTool(tool, at));
         }
         return list;
     }
 
-    private static ToolDefinition DecodeTool(JsonObject tool, string field)
+    private static ToolDefinition DecodeTool(JsonElement tool, in FieldPath at)
     {
-        var type = JsonRead.OptionalString(tool["type"], field + ".type");
+        var type = JsonRead.OptionalString(JsonRead.Get(tool, "type"u8), at, "type");
         // Gemini server tools: {"google_search":{}} (the CLIProxyAPI form, any "type") or {"type":"google_search"}.
+        // The key counts when present even with a null value (the DOM's ContainsKey), whose config is then {}.
         foreach (var (key, kind) in ServerTools)
         {
-            if (tool.ContainsKey(key) || type == key)
-                return new ToolDefinition { Kind = kind, Name = key, Config = tool[key]?.DeepClone() ?? new JsonObject() };
+            var present = tool.TryGetProperty(key, out var config);
+            if (present || type == key)
+                return new ToolDefinition { Kind = kind, Name = key, Config = (present ? JsonText.ToNode(config) : null) ?? new JsonObject() };
         }
         if (type is not (null or "function"))
-            return new ToolDefinition { Kind = ToolKind.Native, Name = type, NativeDialect = Dialect.OpenAIChat, Config = tool.DeepClone() };
-        var function = JsonRead.OptionalObject(tool["function"], field + ".function")
-            ?? throw new RequestFormatException($"'{field}.function' is required");
+            return new ToolDefinition { Kind = ToolKind.Native, Name = type, NativeDialect = Dialect.OpenAIChat, Config = JsonText.ToNode(tool) };
+        var function = JsonRead.Get(tool, "function"u8);
+        if (!JsonRead.OptionalObject(function, at, "function")) throw JsonRead.Fail(at, "function", "is required");
+        var parameters = JsonRead.Get(function, "parameters"u8);
         return new ToolDefinition
         {
-            Name = JsonRead.RequiredString(function["name"], field + ".function.name"),
-            Description = JsonRead.OptionalString(function["description"], field + ".function.description"),
-            Parameters = JsonRead.OptionalObject(function["parameters"], field + ".function.parameters")?.DeepClone(),
-            Strict = JsonRead.OptionalBool(function["strict"], field + ".function.strict"),
+            Name = JsonRead.RequiredString(JsonRead.Get(function, "name"u8), at, "function.name"),
+            Description = JsonRead.OptionalString(JsonRead.Get(function, "description"u8), at, "function.description"),
+            Parameters = JsonRead.OptionalObject(parameters, at, "function.parameters") ? JsonText.ToNode(parameters) : null,
+            Strict = JsonRead.OptionalBool(JsonRead.Get(function, "strict"u8), at, "function.strict"),
         };
     }
 
     /// <summary>Function-style choices are canonical; other object forms (allowed_tools, custom) pass through as Extensions.</summary>
-    private static ToolChoice? DecodeToolChoice(JsonNode? node, JsonObject extensions)
+    private static ToolChoice? DecodeToolChoice(JsonElement choice, JsonObject extensions)
     {
-        switch (node)
+        var at = new FieldPath("tool_choice");
+        switch (choice.ValueKind)
         {
-            case null:
+            case JsonValueKind.Undefined or JsonValueKind.Null:
                 return null;
-            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                return value.GetValue<string>() switch
+            case JsonValueKind.String:
+                if (choice.ValueEquals("auto"u8)) return new ToolChoice { Mode = ToolChoiceMode.Auto };
+                if (choice.ValueEquals("none"u8)) return new ToolChoice { Mode = ToolChoiceMode.None };
+                if (choice.ValueEquals("required"u8)) return new ToolChoice { Mode = ToolChoiceMode.Required };
+                // A mode this codec does not know leaves the upstream's default.
+                return null;
+            case JsonValueKind.Object:
+                var type = JsonRead.Get(choice, "type"u8);
+                JsonRead.RequireString(type, at, "type");
+                if (!type.ValueEquals("function"u8))
                 {
-                    "auto" => new ToolChoice { Mode = ToolChoiceMode.Auto },
-                    "none" => new ToolChoice { Mode = ToolChoiceMode.None },
-                    "required" => new ToolChoice { Mode = ToolChoiceMode.Required },
-                    // A mode this codec does not know leaves the upstream's default.
-                    _ => null,
-                };
-            case JsonObject choice:
-                var type = JsonRead.RequiredString(choice["type"], "tool_choice.type");
-                if (type != "function")
-                {
-                    extensions[ChatContent.Prefix + "tool_choice"] = choice.DeepClone();
+                    extensions[ChatContent.Prefix + "tool_choice"] = JsonText.ToNode(choice);
                     return null;
                 }
-                var function = JsonRead.OptionalObject(choice["function"], "tool_choice.function");
-                var name = function is not null
-                    ? JsonRead.RequiredString(function["name"], "tool_choice.function.name")
-                    : JsonRead.RequiredString(choice["name"], "tool_choice.function.name");
+                var function = JsonRead.Get(choice, "function"u8);
+                // Both forms ({"function":{"name"}} and a flat "name") report a missing name as tool_choice.function.name.
+                var name = JsonRead.OptionalObject(function, at, "function")
+                    ? JsonRead.RequiredString(JsonRead.Get(function, "name"u8), at, "function.name")
+                    : JsonRead.RequiredString(JsonRead.Get(choice, "name"u8), at, "function.name");
                 return new ToolChoice { Mode = ToolChoiceMode.Function, Name = name };
             default:
                 throw new RequestFormatException("'tool_choice' must be a string or an object");
         }
     }
 
-    private static ResponseFormat? DecodeResponseFormat(JsonObject? format)
+    private static ResponseFormat? DecodeResponseFormat(JsonElement format)
     {
-        if (format is null) return null;
-        var type = JsonRead.RequiredString(format["type"], "response_format.type");
-        switch (type)
+        var at = new FieldPath("response_format");
+        if (!JsonRead.OptionalObject(format, at)) return null;
+        var type = JsonRead.Get(format, "type"u8);
+        JsonRead.RequireString(type, at, "type");
+        if (type.ValueEquals("text"u8)) return new ResponseFormat { Kind = ResponseFormatKind.Text };
+        if (type.ValueEquals("json_object"u8)) return new ResponseFormat { Kind = ResponseFormatKind.JsonObject };
+        // A format this codec does not know is not translated.
+        if (!type.ValueEquals("json_schema"u8)) return null;
+        var schema = JsonRead.Get(format, "json_schema"u8);
+        if (!JsonRead.OptionalObject(schema, at, "json_schema")) throw JsonRead.Fail(at, "json_schema", "is required");
+        var schemaBody = JsonRead.Get(schema, "schema"u8);
+        return new ResponseFormat
         {
-            case "text":
-                return new ResponseFormat { Kind = ResponseFormatKind.Text };
-            case "json_object":
-                return new ResponseFormat { Kind = ResponseFormatKind.JsonObject };
-            case "json_schema":
-                var schema = JsonRead.OptionalObject(format["json_schema"], "response_format.json_schema")
-                    ?? throw new RequestFormatException("'response_format.json_schema' is required");
-                return new ResponseFormat
-                {
-                    Kind = ResponseFormatKind.JsonSchema,
-                    Name = JsonRead.OptionalString(schema["name"], "response_format.json_schema.name"),
-                    Schema = JsonRead.OptionalObject(schema["schema"], "response_format.json_schema.schema")?.DeepClone(),
-                    Strict = JsonRead.OptionalBool(schema["strict"], "response_format.json_schema.strict"),
-                };
-            default:
-                // A format this codec does not know is not translated.
-                return null;
-        }
+            Kind = ResponseFormatKind.JsonSchema,
+            Name = JsonRead.OptionalString(JsonRead.Get(schema, "name"u8), at, "json_schema.name"),
+            Schema = JsonRead.OptionalObject(schemaBody, at, "json_schema.schema") ? JsonText.ToNode(schemaBody) : null,
+            Strict = JsonRead.OptionalBool(JsonRead.Get(schema, "strict"u8), at, "json_schema.strict"),
+        };
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIChat;
 
@@ -19,10 +20,10 @@ public sealed class OpenAIChatCodec : IDialectCodec
 
     public Dialect Dialect => Dialect.OpenAIChat;
 
-    // Not yet ported to element reading: the element is copied into a DOM first.
-    public ChatRequest DecodeRequest(JsonElement body) => ChatRequestDecoder.Decode(JsonObject.Create(body.Clone())!);
+    /// <summary>Reads the body in place; the result keeps nothing of the body's document, which the caller may dispose.</summary>
+    public ChatRequest DecodeRequest(JsonElement body) => ChatRequestDecoder.Decode(body);
 
-    public ChatRequest DecodeRequest(JsonObject body) => ChatRequestDecoder.Decode(body);
+    public ChatRequest DecodeRequest(JsonObject body) => ChatRequestDecoder.Decode(JsonText.ToElement(body));
 
     public JsonObject EncodeResponse(ChatResponse response, ChatRequest request) => ChatResponseEncoder.Encode(response, request);
 
