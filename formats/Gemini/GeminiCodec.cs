@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.Gemini;
 
@@ -18,10 +19,9 @@ public sealed class GeminiCodec : IDialectCodec
     public Dialect Dialect => Dialect.Gemini;
 
     /// <summary>Accepts generateContent bodies, countTokens bodies (also wrapped in <c>generateContentRequest</c>) and the Cloud Code <c>{"request": ...}</c> envelope.</summary>
-    // Not yet ported to element reading: the element is copied into a DOM first.
-    public ChatRequest DecodeRequest(JsonElement body) => GeminiRequestDecoder.Decode(JsonObject.Create(body.Clone())!);
+    public ChatRequest DecodeRequest(JsonElement body) => GeminiRequestDecoder.Decode(body);
 
-    public ChatRequest DecodeRequest(JsonObject body) => GeminiRequestDecoder.Decode(body);
+    public ChatRequest DecodeRequest(JsonObject body) => DecodeRequest(JsonText.ToElement(body));
 
     public JsonObject EncodeResponse(ChatResponse response, ChatRequest request) => GeminiResponseCodec.Encode(response, request);
 

@@ -80,7 +80,7 @@ internal static class GeminiJson
 
     public static bool IsTrue(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.True;
 
-    // ---- strict readers (client requests): wrong types become RequestFormatException naming the field ----
+    // ---- strict readers (parts of upstream answers; client requests use GeminiElement): wrong types become RequestFormatException naming the field ----
 
     public static JsonObject? OptionalObject(JsonObject obj, string camelName, string path) => Get(obj, camelName) switch
     {
@@ -101,32 +101,6 @@ internal static class GeminiJson
         var node = Get(obj, camelName);
         if (node is null) return null;
         return AsString(node) ?? throw new RequestFormatException($"{FieldPath(path, camelName)} must be a string");
-    }
-
-    public static double? OptionalDouble(JsonObject obj, string camelName, string path)
-    {
-        var node = Get(obj, camelName);
-        if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var d)) return d;
-        throw new RequestFormatException($"{FieldPath(path, camelName)} must be a number");
-    }
-
-    public static long? OptionalLong(JsonObject obj, string camelName, string path)
-    {
-        var node = Get(obj, camelName);
-        if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var l)) return l;
-        if (node is JsonValue s && s.GetValueKind() == JsonValueKind.String
-            && long.TryParse(s.GetValue<string>(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)) return parsed;
-        throw new RequestFormatException($"{FieldPath(path, camelName)} must be an integer");
-    }
-
-    public static int? OptionalInt(JsonObject obj, string camelName, string path)
-    {
-        var value = OptionalLong(obj, camelName, path);
-        if (value is null) return null;
-        if (value is < int.MinValue or > int.MaxValue) throw new RequestFormatException($"{FieldPath(path, camelName)} is out of range");
-        return (int)value.Value;
     }
 
     public static bool? OptionalBool(JsonObject obj, string camelName, string path) => Get(obj, camelName) switch

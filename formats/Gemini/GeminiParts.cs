@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
@@ -7,6 +8,8 @@ namespace PluginProxy.Formats.Gemini;
 /// <summary>Gemini <c>Part</c> objects to canonical content parts and back (requests and answers alike).</summary>
 internal static class GeminiParts
 {
+    // ---- upstream answers (GeminiResponseCodec), read from a DOM ----
+
     public static ContentPart Decode(JsonObject part, string path, CallPairing? pairing)
     {
         var signature = GeminiJson.OptionalString(part, "thoughtSignature", path);
@@ -37,17 +40,7 @@ internal static class GeminiParts
             if (text is null) return new NativePart(Dialect.Gemini, part.DeepClone());
             decoded = new TextPart(text);
         }
-        if (signature is null) return decoded;
-        if (decoded is ToolCallPart signedCall)
-        {
-            signedCall.Signature = signature;
-            signedCall.SignatureDialect = Dialect.Gemini;
-        }
-        else
-        {
-            decoded.Extensions = new JsonObject { [GeminiMapping.SignatureKey] = signature };
-        }
-        return decoded;
+        return Sign(decoded, signature);
     }
 
     private static ToolCallPart DecodeCall(JsonObject call, string path, CallPairing? pairing)
@@ -110,9 +103,135 @@ internal static class GeminiParts
         string? data = null, url = null;
         if (inline) data = GeminiJson.OptionalString(media, "data", path) ?? throw new RequestFormatException($"{path}.data is required");
         else url = GeminiJson.OptionalString(media, "fileUri", path) ?? throw new RequestFormatException($"{path}.fileUri is required");
-        if (mimeType is not null && mimeType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
-            return new ImagePart { MediaType = mimeType, Data = data, Url = url };
-        return new DocumentPart { MediaType = mimeType, Data = data, Url = url };
+        return Media(mimeType, data, url);
+    }
+
+    // ---- client requests, read from the body's elements ----
+
+    /// <summary>A client's part; <paramref name="path"/> is formatted only if the part is refused.</summary>
+    public static ContentPart Decode(JsonElement part, in RequestPath path, CallPairing pairing)
+    {
+        var signature = GeminiElement.OptionalString(part, "thoughtSignature", path);
+        ContentPart decoded;
+        if (GeminiElement.OptionalObject(part, "functionCall", path, out var call))
+            decoded = DecodeCall(call, path.Append("functionCall"), pairing);
+        else if (GeminiElement.OptionalObject(part, "functionResponse", path, out var result))
+            decoded = DecodeResult(result, path.Append("functionResponse"), pairing);
+        else if (GeminiElement.OptionalObject(part, "inlineData", path, out var inline))
+            decoded = DecodeMedia(inline, path.Append("inlineData"), inline: true);
+        else if (GeminiElement.OptionalObject(part, "fileData", path, out var file))
+            decoded = DecodeMedia(file, path.Append("fileData"), inline: false);
+        else if (GeminiElement.Has(part, "executableCode") || GeminiElement.Has(part, "codeExecutionResult"))
+            return new NativePart(Dialect.Gemini, JsonText.ToNode(part)!);
+        else
+        {
+            var text = GeminiElement.OptionalString(part, "text", path);
+            // A bare signature part is what Gemini streams to close a thought.
+            if (GeminiElement.OptionalBool(part, "thought", path) == true || (text is null && signature is not null))
+            {
+                return new ReasoningPart
+                {
+                    Text = text ?? "",
+                    Signature = signature,
+                    SignatureDialect = signature is null ? null : Dialect.Gemini,
+                };
+            }
+            if (text is null) return new NativePart(Dialect.Gemini, JsonText.ToNode(part)!);
+            decoded = new TextPart(text);
+        }
+        return Sign(decoded, signature);
+    }
+
+    private static ToolCallPart DecodeCall(JsonElement call, in RequestPath path, CallPairing pairing)
+    {
+        var name = GeminiElement.OptionalString(call, "name", path) ?? throw new RequestFormatException($"{path.Field("name")} is required");
+        var id = GeminiElement.OptionalString(call, "id", path);
+        var hasArgs = GeminiElement.TryGet(call, "args", out var args);
+        if (hasArgs && args.ValueKind != JsonValueKind.Object) throw new RequestFormatException($"{path.Field("args")} must be an object");
+        return new ToolCallPart
+        {
+            Id = pairing.Call(name, id),
+            Name = name,
+            Arguments = hasArgs ? GeminiElement.Serialize(args) : "{}",
+        };
+    }
+
+    /// <summary>As the DOM <see cref="DecodeResult(JsonObject, string, CallPairing?)"/>: <c>result</c> and <c>error</c> wrappers are unwrapped.</summary>
+    private static ToolResultPart DecodeResult(JsonElement result, in RequestPath path, CallPairing pairing)
+    {
+        var name = GeminiElement.OptionalString(result, "name", path) ?? throw new RequestFormatException($"{path.Field("name")} is required");
+        var id = GeminiElement.OptionalString(result, "id", path);
+        var hasResponse = GeminiElement.OptionalObject(result, "response", path, out var response);
+        var decoded = new ToolResultPart
+        {
+            ToolCallId = pairing.Result(name, id),
+            Name = name,
+        };
+        JsonProperty single = default;
+        var count = 0;
+        if (hasResponse)
+        {
+            foreach (var property in response.EnumerateObject())
+            {
+                if (++count > 1) break;
+                single = property;
+            }
+        }
+        if (count == 1 && single.NameEquals("result"u8) && GeminiElement.AsString(single.Value) is { } text)
+        {
+            decoded.Content.Add(new TextPart(text));
+        }
+        else if (count == 1 && single.NameEquals("error"u8) && single.Value.ValueKind != JsonValueKind.Null)
+        {
+            decoded.IsError = true;
+            decoded.Content.Add(new TextPart(GeminiElement.AsString(single.Value) ?? GeminiElement.Serialize(single.Value)));
+        }
+        else
+        {
+            decoded.Content.Add(new TextPart(hasResponse ? GeminiElement.Serialize(response) : "{}"));
+        }
+        // Gemini 3 multimodal function responses carry media in functionResponse.parts.
+        if (GeminiElement.OptionalArray(result, "parts", path, out var parts))
+        {
+            var i = 0;
+            foreach (var item in parts.EnumerateArray())
+            {
+                var partPath = path.Append("parts", i++);
+                GeminiElement.RequireObject(item, partPath);
+                decoded.Content.Add(Decode(item, partPath, pairing));
+            }
+        }
+        return decoded;
+    }
+
+    private static ContentPart DecodeMedia(JsonElement media, in RequestPath path, bool inline)
+    {
+        var mimeType = GeminiElement.OptionalString(media, "mimeType", path);
+        string? data = null, url = null;
+        if (inline) data = GeminiElement.OptionalString(media, "data", path) ?? throw new RequestFormatException($"{path.Field("data")} is required");
+        else url = GeminiElement.OptionalString(media, "fileUri", path) ?? throw new RequestFormatException($"{path.Field("fileUri")} is required");
+        return Media(mimeType, data, url);
+    }
+
+    private static ContentPart Media(string? mimeType, string? data, string? url) =>
+        mimeType is not null && mimeType.StartsWith("image/", StringComparison.OrdinalIgnoreCase)
+            ? new ImagePart { MediaType = mimeType, Data = data, Url = url }
+            : new DocumentPart { MediaType = mimeType, Data = data, Url = url };
+
+    /// <summary>A thought signature on a call is the call's; on a text or media part it is kept in the part's extensions.</summary>
+    private static ContentPart Sign(ContentPart decoded, string? signature)
+    {
+        if (signature is null) return decoded;
+        if (decoded is ToolCallPart signedCall)
+        {
+            signedCall.Signature = signature;
+            signedCall.SignatureDialect = Dialect.Gemini;
+        }
+        else
+        {
+            decoded.Extensions = new JsonObject { [GeminiMapping.SignatureKey] = signature };
+        }
+        return decoded;
     }
 
     /// <summary>

@@ -1,10 +1,16 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
-using static PluginProxy.Formats.Gemini.GeminiJson;
+using PluginProxy.Formats.Json;
+using static PluginProxy.Formats.Gemini.GeminiElement;
 
 namespace PluginProxy.Formats.Gemini;
 
-/// <summary>A client's generateContent (or countTokens) body to the canonical request.</summary>
+/// <summary>
+/// A client's generateContent (or countTokens) body to the canonical request, read from the body's elements. What the
+/// request keeps as JSON (schemas, extensions, native tools and parts) is copied out: the host disposes the body's
+/// document as soon as decoding returns.
+/// </summary>
 internal static class GeminiRequestDecoder
 {
     /// <summary>Top-level fields with no canonical home, kept as <c>gemini.&lt;field&gt;</c> and re-emitted verbatim.</summary>
@@ -17,16 +23,17 @@ internal static class GeminiRequestDecoder
     /// <summary>Set to <c>"responseSchema"</c> when the client used the OpenAPI-style field instead of <c>responseJsonSchema</c>.</summary>
     public const string ResponseSchemaKey = "gemini.responseSchemaKey";
 
-    public static ChatRequest Decode(JsonObject body)
+    public static ChatRequest Decode(JsonElement body)
     {
-        var model = OptionalString(body, "model", "");
+        var root = default(RequestPath);
+        var model = OptionalString(body, "model", root);
         // countTokens may wrap a whole request; the Cloud Code envelope (gemini-cli) wraps it as "request".
-        if (OptionalObject(body, "generateContentRequest", "") is { } countRequest)
+        if (OptionalObject(body, "generateContentRequest", root, out var countRequest))
         {
             body = countRequest;
-            model = OptionalString(body, "model", "generateContentRequest") ?? model;
+            model = OptionalString(body, "model", new RequestPath("generateContentRequest")) ?? model;
         }
-        else if (!Has(body, "contents") && OptionalObject(body, "request", "") is { } envelope)
+        else if (!Has(body, "contents") && OptionalObject(body, "request", root, out var envelope))
         {
             body = envelope;
         }
@@ -37,10 +44,10 @@ internal static class GeminiRequestDecoder
         DecodeSystem(body, request, pairing);
         DecodeTools(body, request);
         DecodeToolConfig(body, request);
-        if (OptionalObject(body, "generationConfig", "") is { } generationConfig) DecodeGenerationConfig(generationConfig, request);
+        if (OptionalObject(body, "generationConfig", root, out var generationConfig)) DecodeGenerationConfig(generationConfig, request);
         foreach (var field in PassthroughFields)
         {
-            if (Get(body, field) is { } value) request.Extensions["gemini." + field] = value.DeepClone();
+            if (TryGet(body, field, out var value)) request.Extensions["gemini." + field] = JsonText.ToNode(value);
         }
         return request;
     }
@@ -48,13 +55,14 @@ internal static class GeminiRequestDecoder
     private static string? StripModelsPrefix(string? model) =>
         model is not null && model.StartsWith("models/", StringComparison.Ordinal) ? model["models/".Length..] : model;
 
-    private static void DecodeContents(JsonObject body, ChatRequest request, CallPairing pairing)
+    private static void DecodeContents(JsonElement body, ChatRequest request, CallPairing pairing)
     {
-        var contents = OptionalArray(body, "contents", "") ?? throw new RequestFormatException("contents is required");
-        for (var i = 0; i < contents.Count; i++)
+        if (!OptionalArray(body, "contents", default, out var contents)) throw new RequestFormatException("contents is required");
+        var i = 0;
+        foreach (var content in contents.EnumerateArray())
         {
-            var path = $"contents[{i}]";
-            var content = RequireObject(contents[i], path);
+            var path = new RequestPath().Append("contents", i++);
+            RequireObject(content, path);
             Role role;
             switch (OptionalString(content, "role", path))
             {
@@ -76,63 +84,69 @@ internal static class GeminiRequestDecoder
         }
     }
 
-    private static List<ContentPart> DecodeParts(JsonObject content, string path, CallPairing pairing)
+    private static List<ContentPart> DecodeParts(JsonElement content, in RequestPath path, CallPairing pairing)
     {
-        var parts = new List<ContentPart>();
-        if (OptionalArray(content, "parts", path) is not { } array) return parts;
-        for (var i = 0; i < array.Count; i++)
+        if (!OptionalArray(content, "parts", path, out var array)) return [];
+        var parts = new List<ContentPart>(array.GetArrayLength());
+        var i = 0;
+        foreach (var part in array.EnumerateArray())
         {
-            var partPath = $"{path}.parts[{i}]";
-            parts.Add(GeminiParts.Decode(RequireObject(array[i], partPath), partPath, pairing));
+            var partPath = path.Append("parts", i++);
+            RequireObject(part, partPath);
+            parts.Add(GeminiParts.Decode(part, partPath, pairing));
         }
         return parts;
     }
 
-    private static void DecodeSystem(JsonObject body, ChatRequest request, CallPairing pairing)
+    private static void DecodeSystem(JsonElement body, ChatRequest request, CallPairing pairing)
     {
-        switch (Get(body, "systemInstruction"))
+        if (!TryGet(body, "systemInstruction", out var system)) return;
+        switch (system.ValueKind)
         {
-            case null:
+            case JsonValueKind.Object:
+                request.System.AddRange(DecodeParts(system, new RequestPath("systemInstruction"), pairing));
                 break;
-            case JsonObject system:
-                request.System.AddRange(DecodeParts(system, "systemInstruction", pairing));
-                break;
-            case var node when AsString(node) is { } text:
-                request.System.Add(new TextPart(text));
+            case JsonValueKind.String:
+                request.System.Add(new TextPart(system.GetString()!));
                 break;
             default:
                 throw new RequestFormatException("systemInstruction must be an object with parts");
         }
     }
 
-    private static void DecodeTools(JsonObject body, ChatRequest request)
+    private static void DecodeTools(JsonElement body, ChatRequest request)
     {
-        if (OptionalArray(body, "tools", "") is not { } tools) return;
-        for (var i = 0; i < tools.Count; i++)
+        if (!OptionalArray(body, "tools", default, out var tools)) return;
+        var i = 0;
+        foreach (var tool in tools.EnumerateArray())
         {
-            var path = $"tools[{i}]";
-            foreach (var (key, value) in RequireObject(tools[i], path))
+            var path = new RequestPath().Append("tools", i++);
+            RequireObject(tool, path);
+            foreach (var property in tool.EnumerateObject())
             {
-                if (value is null) continue;
-                var field = ToCamel(key);
+                var value = property.Value;
+                if (value.ValueKind == JsonValueKind.Null) continue;
+                var field = GeminiJson.ToCamel(property.Name);
                 switch (field)
                 {
                     case "functionDeclarations":
-                        var declarations = value as JsonArray ?? throw new RequestFormatException($"{path}.functionDeclarations must be an array");
-                        for (var j = 0; j < declarations.Count; j++)
+                        if (value.ValueKind != JsonValueKind.Array) throw new RequestFormatException($"{path}.functionDeclarations must be an array");
+                        var j = 0;
+                        foreach (var declaration in value.EnumerateArray())
                         {
-                            var declarationPath = $"{path}.functionDeclarations[{j}]";
-                            request.Tools.Add(DecodeFunction(RequireObject(declarations[j], declarationPath), declarationPath));
+                            var declarationPath = path.Append("functionDeclarations", j++);
+                            RequireObject(declaration, declarationPath);
+                            request.Tools.Add(DecodeFunction(declaration, declarationPath));
                         }
                         break;
                     case "googleSearch":
-                        request.Tools.Add(new ToolDefinition { Kind = ToolKind.GoogleSearch, Name = "google_search", Config = value.DeepClone() });
+                        request.Tools.Add(new ToolDefinition { Kind = ToolKind.GoogleSearch, Name = "google_search", Config = JsonText.ToNode(value) });
                         break;
                     case "codeExecution":
-                        request.Tools.Add(new ToolDefinition { Kind = ToolKind.CodeExecution, Name = "code_execution", Config = value.DeepClone() });
+                        request.Tools.Add(new ToolDefinition { Kind = ToolKind.CodeExecution, Name = "code_execution", Config = JsonText.ToNode(value) });
                         break;
                     case "urlContext":
-                        request.Tools.Add(new ToolDefinition { Kind = ToolKind.UrlContext, Name = "url_context", Config = value.DeepClone() });
+                        request.Tools.Add(new ToolDefinition { Kind = ToolKind.UrlContext, Name = "url_context", Config = JsonText.ToNode(value) });
                         break;
                     default:
                         // googleSearchRetrieval, fileSearch, googleMaps, computerUse, ...: re-emitted as they came.
@@ -141,7 +155,7 @@ internal static class GeminiRequestDecoder
                             Kind = ToolKind.Native,
                             NativeDialect = Dialect.Gemini,
                             Name = field,
-                            Config = new JsonObject { [field] = value.DeepClone() },
+                            Config = new JsonObject { [field] = JsonText.ToNode(value) },
                         });
                         break;
                 }
@@ -149,28 +163,33 @@ internal static class GeminiRequestDecoder
         }
     }
 
-    private static ToolDefinition DecodeFunction(JsonObject declaration, string path)
+    private static ToolDefinition DecodeFunction(JsonElement declaration, in RequestPath path)
     {
         var tool = new ToolDefinition
         {
-            Name = OptionalString(declaration, "name", path) ?? throw new RequestFormatException($"{path}.name is required"),
+            Name = OptionalString(declaration, "name", path) ?? throw new RequestFormatException($"{path.Field("name")} is required"),
             Description = OptionalString(declaration, "description", path),
         };
-        if (Get(declaration, "parametersJsonSchema") is { } jsonSchema)
+        if (TryGet(declaration, "parametersJsonSchema", out var jsonSchema))
         {
-            tool.Parameters = jsonSchema.DeepClone();
+            tool.Parameters = JsonText.ToNode(jsonSchema);
         }
-        else if (Get(declaration, "parameters") is { } schema)
+        else if (TryGet(declaration, "parameters", out var schema))
         {
             tool.Parameters = GeminiSchema.ToJsonSchema(schema);
             tool.Extensions = new JsonObject { [ParametersKey] = "parameters" };
         }
-        foreach (var (key, value) in declaration)
+        foreach (var property in declaration.EnumerateObject())
         {
-            var field = ToCamel(key);
-            if (value is null || field is "name" or "description" or "parameters" or "parametersJsonSchema") continue;
+            var value = property.Value;
+            // The fields read above, in either spelling, are skipped without allocating their names.
+            if (value.ValueKind == JsonValueKind.Null
+                || property.NameEquals("name"u8) || property.NameEquals("description"u8) || property.NameEquals("parameters"u8)
+                || property.NameEquals("parametersJsonSchema"u8) || property.NameEquals("parameters_json_schema"u8)) continue;
+            var field = GeminiJson.ToCamel(property.Name);
+            if (field is "name" or "description" or "parameters" or "parametersJsonSchema") continue;
             // response, responseJsonSchema, behavior
-            (tool.Extensions ??= [])["gemini." + field] = value.DeepClone();
+            (tool.Extensions ??= [])["gemini." + field] = JsonText.ToNode(value);
         }
         return tool;
     }
@@ -179,28 +198,32 @@ internal static class GeminiRequestDecoder
     /// <c>functionCallingConfig</c> becomes the tool choice; what it cannot say (VALIDATED mode, several allowed
     /// names, retrievalConfig) stays in <c>gemini.toolConfig</c>, over which the encoder writes the tool choice.
     /// </summary>
-    private static void DecodeToolConfig(JsonObject body, ChatRequest request)
+    private static void DecodeToolConfig(JsonElement body, ChatRequest request)
     {
-        if (OptionalObject(body, "toolConfig", "") is not { } toolConfig) return;
-        const string path = "toolConfig";
+        if (!OptionalObject(body, "toolConfig", default, out var toolConfig)) return;
+        var path = new RequestPath("toolConfig");
         var rest = new JsonObject();
-        foreach (var (key, value) in toolConfig)
+        foreach (var property in toolConfig.EnumerateObject())
         {
-            if (value is not null && ToCamel(key) != "functionCallingConfig") rest[ToCamel(key)] = value.DeepClone();
+            if (property.Value.ValueKind == JsonValueKind.Null) continue;
+            var field = GeminiJson.ToCamel(property.Name);
+            if (field != "functionCallingConfig") rest[field] = JsonText.ToNode(property.Value);
         }
-        if (OptionalObject(toolConfig, "functionCallingConfig", path) is { } config)
+        if (OptionalObject(toolConfig, "functionCallingConfig", path, out var config))
         {
-            const string configPath = path + ".functionCallingConfig";
+            var configPath = new RequestPath("toolConfig.functionCallingConfig");
             var restConfig = new JsonObject();
-            foreach (var (key, value) in config)
+            foreach (var property in config.EnumerateObject())
             {
-                if (value is not null && ToCamel(key) is not ("mode" or "allowedFunctionNames")) restConfig[ToCamel(key)] = value.DeepClone();
+                if (property.Value.ValueKind == JsonValueKind.Null) continue;
+                var field = GeminiJson.ToCamel(property.Name);
+                if (field is not ("mode" or "allowedFunctionNames")) restConfig[field] = JsonText.ToNode(property.Value);
             }
             var allowed = new List<string>();
-            if (OptionalArray(config, "allowedFunctionNames", configPath) is { } names)
+            if (OptionalArray(config, "allowedFunctionNames", configPath, out var names))
             {
-                foreach (var name in names)
-                    allowed.Add(AsString(name) ?? throw new RequestFormatException($"{configPath}.allowedFunctionNames must hold strings"));
+                foreach (var name in names.EnumerateArray())
+                    allowed.Add(AsString(name) ?? throw new RequestFormatException($"{configPath.Field("allowedFunctionNames")} must hold strings"));
             }
             var mode = OptionalString(config, "mode", configPath)?.ToUpperInvariant();
             request.ToolChoice = mode switch
@@ -222,14 +245,16 @@ internal static class GeminiRequestDecoder
         if (rest.Count > 0) request.Extensions[ToolConfigKey] = rest;
     }
 
-    private static void DecodeGenerationConfig(JsonObject config, ChatRequest request)
+    private static void DecodeGenerationConfig(JsonElement config, ChatRequest request)
     {
-        const string path = "generationConfig";
+        var path = new RequestPath("generationConfig");
         var sampling = request.Sampling;
-        foreach (var (key, value) in config)
+        foreach (var property in config.EnumerateObject())
         {
-            if (value is null) continue;
-            var field = ToCamel(key);
+            var value = property.Value;
+            if (value.ValueKind == JsonValueKind.Null) continue;
+            var field = GeminiJson.ToCamel(property.Name);
+            // Each field is read by its camelCase name, which wins when a body spells a field both ways.
             switch (field)
             {
                 case "temperature": sampling.Temperature = OptionalDouble(config, field, path); break;
@@ -241,16 +266,19 @@ internal static class GeminiRequestDecoder
                 case "presencePenalty": sampling.PresencePenalty = OptionalDouble(config, field, path); break;
                 case "frequencyPenalty": sampling.FrequencyPenalty = OptionalDouble(config, field, path); break;
                 case "stopSequences":
-                    foreach (var stop in OptionalArray(config, field, path)!)
-                        sampling.StopSequences.Add(AsString(stop) ?? throw new RequestFormatException($"{path}.stopSequences must hold strings"));
+                    // Absent only for a key such as "stop__sequences", which camel-cases to this field but is found by neither spelling.
+                    if (!OptionalArray(config, field, path, out var stops)) break;
+                    foreach (var stop in stops.EnumerateArray())
+                        sampling.StopSequences.Add(AsString(stop) ?? throw new RequestFormatException($"{path.Field("stopSequences")} must hold strings"));
                     break;
                 case "thinkingConfig":
-                    request.Reasoning = DecodeThinking(OptionalObject(config, field, path)!, path + ".thinkingConfig");
+                    if (OptionalObject(config, field, path, out var thinking))
+                        request.Reasoning = DecodeThinking(thinking, new RequestPath("generationConfig.thinkingConfig"));
                     break;
                 case "responseMimeType" or "responseSchema" or "responseJsonSchema":
                     break;
                 default:
-                    request.Extensions[GenerationConfigPrefix + field] = value.DeepClone();
+                    request.Extensions[GenerationConfigPrefix + field] = JsonText.ToNode(value);
                     break;
             }
         }
@@ -261,7 +289,7 @@ internal static class GeminiRequestDecoder
     /// Gemini shows thought text only when <c>includeThoughts</c> is true, so an absent flag is recorded as false
     /// for upstreams (and client encoders) that would otherwise show it.
     /// </summary>
-    private static ReasoningConfig DecodeThinking(JsonObject thinking, string path)
+    private static ReasoningConfig DecodeThinking(JsonElement thinking, in RequestPath path)
     {
         var level = OptionalString(thinking, "thinkingLevel", path)?.ToLowerInvariant();
         return new ReasoningConfig
@@ -272,29 +300,29 @@ internal static class GeminiRequestDecoder
         };
     }
 
-    private static void DecodeResponseFormat(JsonObject config, ChatRequest request, string path)
+    private static void DecodeResponseFormat(JsonElement config, ChatRequest request, in RequestPath path)
     {
         var mimeType = OptionalString(config, "responseMimeType", path);
-        var jsonSchema = Get(config, "responseJsonSchema");
-        var schema = Get(config, "responseSchema");
+        var hasJsonSchema = TryGet(config, "responseJsonSchema", out var jsonSchema);
+        var hasSchema = TryGet(config, "responseSchema", out var schema);
         if (string.Equals(mimeType, "application/json", StringComparison.OrdinalIgnoreCase))
         {
-            request.ResponseFormat = jsonSchema is not null
-                ? new ResponseFormat { Kind = ResponseFormatKind.JsonSchema, Schema = jsonSchema.DeepClone() }
-                : schema is not null
+            request.ResponseFormat = hasJsonSchema
+                ? new ResponseFormat { Kind = ResponseFormatKind.JsonSchema, Schema = JsonText.ToNode(jsonSchema) }
+                : hasSchema
                     ? new ResponseFormat { Kind = ResponseFormatKind.JsonSchema, Schema = GeminiSchema.ToJsonSchema(schema) }
                     : new ResponseFormat { Kind = ResponseFormatKind.JsonObject };
-            if (jsonSchema is null && schema is not null) request.Extensions[ResponseSchemaKey] = "responseSchema";
+            if (!hasJsonSchema && hasSchema) request.Extensions[ResponseSchemaKey] = "responseSchema";
             return;
         }
-        if (string.Equals(mimeType, "text/plain", StringComparison.OrdinalIgnoreCase) && jsonSchema is null && schema is null)
+        if (string.Equals(mimeType, "text/plain", StringComparison.OrdinalIgnoreCase) && !hasJsonSchema && !hasSchema)
         {
             request.ResponseFormat = new ResponseFormat { Kind = ResponseFormatKind.Text };
             return;
         }
         // text/x.enum and other modes have no canonical form; keep the fields as they came.
         if (mimeType is not null) request.Extensions[GenerationConfigPrefix + "responseMimeType"] = mimeType;
-        if (jsonSchema is not null) request.Extensions[GenerationConfigPrefix + "responseJsonSchema"] = jsonSchema.DeepClone();
-        if (schema is not null) request.Extensions[GenerationConfigPrefix + "responseSchema"] = schema.DeepClone();
+        if (hasJsonSchema) request.Extensions[GenerationConfigPrefix + "responseJsonSchema"] = JsonText.ToNode(jsonSchema);
+        if (hasSchema) request.Extensions[GenerationConfigPrefix + "responseSchema"] = JsonText.ToNode(schema);
     }
 }

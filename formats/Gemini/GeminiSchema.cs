@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.Gemini;
 
@@ -9,10 +11,10 @@ namespace PluginProxy.Formats.Gemini;
 /// </summary>
 internal static class GeminiSchema
 {
-    /// <summary>A copy of <paramref name="schema"/> with every <c>type</c> keyword lower-cased.</summary>
-    public static JsonNode? ToJsonSchema(JsonNode? schema)
+    /// <summary>A copy of <paramref name="schema"/> (independent of its document) with every <c>type</c> keyword lower-cased.</summary>
+    public static JsonNode? ToJsonSchema(JsonElement schema)
     {
-        var copy = schema?.DeepClone();
+        var copy = JsonText.ToNode(schema);
         LowerTypes(copy);
         return copy;
     }
