@@ -44,7 +44,7 @@ internal static class ChatContent
                 if (!content.ValueEquals(""u8)) parts.Add(new TextPart(content.GetString()!));
                 return;
             case JsonValueKind.Array:
-                var at = message.Child("content");
+                var at = message.Member("content");
                 var i = 0;
                 foreach (var part in content.EnumerateArray()) parts.Add(DecodePart(part, at[i++]));
                 return;

@@ -1,6 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIChat;
 
@@ -28,7 +29,7 @@ internal static class ChatReasoning
                 var index = i++;
                 if (block.ValueKind != JsonValueKind.Object || JsonRead.Get(block, "type"u8) is not { ValueKind: JsonValueKind.String } type
                     || !type.ValueEquals("thinking"u8)) continue;
-                var blockAt = at.Child("thinking_blocks")[index];
+                var blockAt = at.Member("thinking_blocks")[index];
                 var signature = JsonRead.OptionalString(JsonRead.Get(block, "signature"u8), blockAt, "signature");
                 parts.Add(new ReasoningPart
                 {

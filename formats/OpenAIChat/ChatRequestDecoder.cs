@@ -189,7 +189,7 @@ internal static class ChatRequestDecoder
         var j = 0;
         foreach (var call in calls.EnumerateArray())
         {
-            var callAt = at.Child("tool_calls")[j++];
+            var callAt = at.Member("tool_calls")[j++];
             if (call.ValueKind != JsonValueKind.Object) throw JsonRead.Fail(callAt, null, "must be an object");
             var type = JsonRead.Get(call, "type"u8);
             if (type.ValueKind == JsonValueKind.String ? !type.ValueEquals("function"u8) : !JsonRead.IsAbsent(type))

@@ -1,38 +1,8 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIResponses;
-
-/// <summary>
-/// Where a request field sits (<c>input[3].content[1]</c>), held as its pieces and formatted only when an error names
-/// it, so a well-formed body builds no path strings.
-/// </summary>
-internal readonly struct FieldPath(string root, int index = -1, string? member = null, int memberIndex = -1)
-{
-    /// <summary>The body itself: a field path is the key alone.</summary>
-    public static FieldPath Body => new("");
-
-    /// <summary>This path's <paramref name="name"/> member; one level below an indexed root (<c>input[3].content</c>).</summary>
-    public FieldPath Member(string name) => new(root, index, name);
-
-    /// <summary>Element <paramref name="i"/> of this path's member (<c>input[3].content[1]</c>).</summary>
-    public FieldPath At(int i) => new(root, index, member, i);
-
-    /// <summary>The path of field <paramref name="key"/> of the object at this path.</summary>
-    public string Of(string key)
-    {
-        var self = ToString();
-        return self.Length == 0 ? key : self + "." + key;
-    }
-
-    public override string ToString()
-    {
-        var path = index >= 0 ? $"{root}[{index}]" : root;
-        if (member is not null) path += "." + member;
-        if (memberIndex >= 0) path += $"[{memberIndex}]";
-        return path;
-    }
-}
 
 /// <summary>
 /// Typed reads of client request fields. A present value of the wrong type is a client error, reported as
@@ -91,7 +61,7 @@ internal static class RequestFields
         return value.ValueKind == JsonValueKind.Array ? true : throw Error(at, key, "must be an array");
     }
 
-    private static RequestFormatException Error(FieldPath at, string key, string problem) => new($"{at.Of(key)} {problem}");
+    private static RequestFormatException Error(FieldPath at, string key, string problem) => new($"{at.Format(key)} {problem}");
 }
 
 /// <summary>Forgiving reads of upstream JSON: anything missing or of another type reads as null.</summary>

@@ -94,7 +94,7 @@ internal sealed class ResponsesInputReader(ChatRequest request)
                 var i = 0;
                 foreach (var part in content.EnumerateArray())
                 {
-                    var partAt = at.At(i++);
+                    var partAt = at[i++];
                     if (part.ValueKind != JsonValueKind.Object) throw new RequestFormatException($"{partAt} must be an object");
                     parts.Add(ReadContentPart(part, partAt, assistant));
                 }
@@ -148,7 +148,7 @@ internal sealed class ResponsesInputReader(ChatRequest request)
             // Not the documented shape, but unambiguous: an object of arguments, written compact with the default
             // encoder (as the DOM's ToJsonString wrote it).
             JsonValueKind.Object => CompactJson(arguments),
-            _ => throw new RequestFormatException($"{at.Of("arguments")} must be a string"),
+            _ => throw new RequestFormatException($"{at.Format("arguments")} must be a string"),
         };
     }
 
@@ -190,7 +190,7 @@ internal sealed class ResponsesInputReader(ChatRequest request)
         var image = new ImagePart { Detail = RequestFields.String(part, "detail", at) };
         if (RequestFields.TryGet(part, "image_url", out var imageUrl))
         {
-            if (imageUrl.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Of("image_url")} must be a string");
+            if (imageUrl.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Format("image_url")} must be a string");
             if (TryParseDataUrl(imageUrl, out var mediaType, out var data))
             {
                 image.MediaType = mediaType;
@@ -221,7 +221,7 @@ internal sealed class ResponsesInputReader(ChatRequest request)
         };
         if (RequestFields.TryGet(part, "file_data", out var fileData))
         {
-            if (fileData.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Of("file_data")} must be a string");
+            if (fileData.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Format("file_data")} must be a string");
             if (TryParseDataUrl(fileData, out var mediaType, out var data))
             {
                 document.MediaType = mediaType;
