@@ -15,7 +15,6 @@ internal static class GeminiJson
     public static JsonNode? Get(JsonObject obj, string camelName) =>
         obj[camelName] ?? (HasUpper(camelName) ? obj[ToSnake(camelName)] : null);
 
-    public static bool Has(JsonObject obj, string camelName) => Get(obj, camelName) is not null;
 
     public static string ToSnake(string camel)
     {
@@ -79,41 +78,4 @@ internal static class GeminiJson
     }
 
     public static bool IsTrue(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.True;
-
-    // ---- strict readers (parts of upstream answers; client requests use GeminiElement): wrong types become RequestFormatException naming the field ----
-
-    public static JsonObject? OptionalObject(JsonObject obj, string camelName, string path) => Get(obj, camelName) switch
-    {
-        null => null,
-        JsonObject o => o,
-        _ => throw new RequestFormatException($"{FieldPath(path, camelName)} must be an object"),
-    };
-
-    public static JsonArray? OptionalArray(JsonObject obj, string camelName, string path) => Get(obj, camelName) switch
-    {
-        null => null,
-        JsonArray a => a,
-        _ => throw new RequestFormatException($"{FieldPath(path, camelName)} must be an array"),
-    };
-
-    public static string? OptionalString(JsonObject obj, string camelName, string path)
-    {
-        var node = Get(obj, camelName);
-        if (node is null) return null;
-        return AsString(node) ?? throw new RequestFormatException($"{FieldPath(path, camelName)} must be a string");
-    }
-
-    public static bool? OptionalBool(JsonObject obj, string camelName, string path) => Get(obj, camelName) switch
-    {
-        null => null,
-        JsonValue v when v.GetValueKind() == JsonValueKind.True => true,
-        JsonValue v when v.GetValueKind() == JsonValueKind.False => false,
-        _ => throw new RequestFormatException($"{FieldPath(path, camelName)} must be a boolean"),
-    };
-
-    /// <summary>A field's path for error messages; top-level fields have an empty parent path.</summary>
-    private static string FieldPath(string path, string field) => path.Length == 0 ? field : path + "." + field;
-
-    public static JsonObject RequireObject(JsonNode? node, string path) =>
-        node as JsonObject ?? throw new RequestFormatException($"{path} must be an object");
 }

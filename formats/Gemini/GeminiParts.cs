@@ -8,108 +8,13 @@ namespace PluginProxy.Formats.Gemini;
 /// <summary>Gemini <c>Part</c> objects to canonical content parts and back (requests and answers alike).</summary>
 internal static class GeminiParts
 {
-    // ---- upstream answers (GeminiResponseCodec), read from a DOM ----
-
-    public static ContentPart Decode(JsonObject part, string path, CallPairing? pairing)
-    {
-        var signature = GeminiJson.OptionalString(part, "thoughtSignature", path);
-        ContentPart decoded;
-        if (GeminiJson.OptionalObject(part, "functionCall", path) is { } call)
-            decoded = DecodeCall(call, path + ".functionCall", pairing);
-        else if (GeminiJson.OptionalObject(part, "functionResponse", path) is { } result)
-            decoded = DecodeResult(result, path + ".functionResponse", pairing);
-        else if (GeminiJson.OptionalObject(part, "inlineData", path) is { } inline)
-            decoded = DecodeMedia(inline, path + ".inlineData", inline: true);
-        else if (GeminiJson.OptionalObject(part, "fileData", path) is { } file)
-            decoded = DecodeMedia(file, path + ".fileData", inline: false);
-        else if (GeminiJson.Has(part, "executableCode") || GeminiJson.Has(part, "codeExecutionResult"))
-            return new NativePart(Dialect.Gemini, part.DeepClone());
-        else
-        {
-            var text = GeminiJson.OptionalString(part, "text", path);
-            // A bare signature part is what Gemini streams to close a thought.
-            if (GeminiJson.OptionalBool(part, "thought", path) == true || (text is null && signature is not null))
-            {
-                return new ReasoningPart
-                {
-                    Text = text ?? "",
-                    Signature = signature,
-                    SignatureDialect = signature is null ? null : Dialect.Gemini,
-                };
-            }
-            if (text is null) return new NativePart(Dialect.Gemini, part.DeepClone());
-            decoded = new TextPart(text);
-        }
-        return Sign(decoded, signature);
-    }
-
-    private static ToolCallPart DecodeCall(JsonObject call, string path, CallPairing? pairing)
-    {
-        var name = GeminiJson.OptionalString(call, "name", path) ?? throw new RequestFormatException($"{path}.name is required");
-        var id = GeminiJson.OptionalString(call, "id", path);
-        var args = GeminiJson.Get(call, "args");
-        if (args is not null and not JsonObject) throw new RequestFormatException($"{path}.args must be an object");
-        return new ToolCallPart
-        {
-            Id = pairing?.Call(name, id) ?? id ?? GeminiMapping.NewCallId(),
-            Name = name,
-            Arguments = args is null ? "{}" : JsonText.Serialize(args),
-        };
-    }
+    // ---- decoding, from elements (client requests; upstream answers convert their parts array once) ----
 
     /// <summary>
-    /// <c>{"result": text}</c> is how this codec wraps plain-text results and <c>{"error": ...}</c> is Gemini's
-    /// convention for failures; both are unwrapped so other dialects see the text. Anything else stays JSON text.
+    /// One part; <paramref name="path"/> is formatted only if the part is refused. Without <paramref name="pairing"/>
+    /// (answers) call ids are the upstream's, or new ones.
     /// </summary>
-    private static ToolResultPart DecodeResult(JsonObject result, string path, CallPairing? pairing)
-    {
-        var name = GeminiJson.OptionalString(result, "name", path) ?? throw new RequestFormatException($"{path}.name is required");
-        var id = GeminiJson.OptionalString(result, "id", path);
-        var response = GeminiJson.OptionalObject(result, "response", path) ?? [];
-        var decoded = new ToolResultPart
-        {
-            ToolCallId = pairing?.Result(name, id) ?? id ?? GeminiMapping.NewCallId(),
-            Name = name,
-        };
-        var single = response.Count == 1 ? response.First() : default;
-        if (single.Key == "result" && GeminiJson.AsString(single.Value) is { } text)
-        {
-            decoded.Content.Add(new TextPart(text));
-        }
-        else if (single.Key == "error" && single.Value is not null)
-        {
-            decoded.IsError = true;
-            decoded.Content.Add(new TextPart(GeminiJson.AsString(single.Value) ?? JsonText.Serialize(single.Value)));
-        }
-        else
-        {
-            decoded.Content.Add(new TextPart(JsonText.Serialize(response)));
-        }
-        // Gemini 3 multimodal function responses carry media in functionResponse.parts.
-        if (GeminiJson.OptionalArray(result, "parts", path) is { } parts)
-        {
-            for (var i = 0; i < parts.Count; i++)
-            {
-                var partPath = $"{path}.parts[{i}]";
-                decoded.Content.Add(Decode(GeminiJson.RequireObject(parts[i], partPath), partPath, pairing));
-            }
-        }
-        return decoded;
-    }
-
-    private static ContentPart DecodeMedia(JsonObject media, string path, bool inline)
-    {
-        var mimeType = GeminiJson.OptionalString(media, "mimeType", path);
-        string? data = null, url = null;
-        if (inline) data = GeminiJson.OptionalString(media, "data", path) ?? throw new RequestFormatException($"{path}.data is required");
-        else url = GeminiJson.OptionalString(media, "fileUri", path) ?? throw new RequestFormatException($"{path}.fileUri is required");
-        return Media(mimeType, data, url);
-    }
-
-    // ---- client requests, read from the body's elements ----
-
-    /// <summary>A client's part; <paramref name="path"/> is formatted only if the part is refused.</summary>
-    public static ContentPart Decode(JsonElement part, in RequestPath path, CallPairing pairing)
+    public static ContentPart Decode(JsonElement part, in RequestPath path, CallPairing? pairing)
     {
         var signature = GeminiElement.OptionalString(part, "thoughtSignature", path);
         ContentPart decoded;
@@ -142,7 +47,7 @@ internal static class GeminiParts
         return Sign(decoded, signature);
     }
 
-    private static ToolCallPart DecodeCall(JsonElement call, in RequestPath path, CallPairing pairing)
+    private static ToolCallPart DecodeCall(JsonElement call, in RequestPath path, CallPairing? pairing)
     {
         var name = GeminiElement.OptionalString(call, "name", path) ?? throw new RequestFormatException($"{path.Field("name")} is required");
         var id = GeminiElement.OptionalString(call, "id", path);
@@ -150,21 +55,24 @@ internal static class GeminiParts
         if (hasArgs && args.ValueKind != JsonValueKind.Object) throw new RequestFormatException($"{path.Field("args")} must be an object");
         return new ToolCallPart
         {
-            Id = pairing.Call(name, id),
+            Id = pairing?.Call(name, id) ?? id ?? GeminiMapping.NewCallId(),
             Name = name,
             Arguments = hasArgs ? GeminiElement.Serialize(args) : "{}",
         };
     }
 
-    /// <summary>As the DOM <see cref="DecodeResult(JsonObject, string, CallPairing?)"/>: <c>result</c> and <c>error</c> wrappers are unwrapped.</summary>
-    private static ToolResultPart DecodeResult(JsonElement result, in RequestPath path, CallPairing pairing)
+    /// <summary>
+    /// <c>{"result": text}</c> is how this codec wraps plain-text results and <c>{"error": ...}</c> is Gemini's
+    /// convention for failures; both are unwrapped so other dialects see the text. Anything else stays JSON text.
+    /// </summary>
+    private static ToolResultPart DecodeResult(JsonElement result, in RequestPath path, CallPairing? pairing)
     {
         var name = GeminiElement.OptionalString(result, "name", path) ?? throw new RequestFormatException($"{path.Field("name")} is required");
         var id = GeminiElement.OptionalString(result, "id", path);
         var hasResponse = GeminiElement.OptionalObject(result, "response", path, out var response);
         var decoded = new ToolResultPart
         {
-            ToolCallId = pairing.Result(name, id),
+            ToolCallId = pairing?.Result(name, id) ?? id ?? GeminiMapping.NewCallId(),
             Name = name,
         };
         JsonProperty single = default;

@@ -60,12 +60,15 @@ internal static class GeminiResponseCodec
         var path = $"candidates[{position}].content";
         if (GeminiJson.Get(candidate, "content") is JsonObject content && GeminiJson.Get(content, "parts") is JsonArray parts)
         {
-            for (var i = 0; i < parts.Count; i++)
+            // Parts are read by the same element readers as requests' parts.
+            var i = -1;
+            foreach (var part in JsonText.ToElement(parts).EnumerateArray())
             {
-                if (parts[i] is not JsonObject part) continue;
+                i++;
+                if (part.ValueKind != System.Text.Json.JsonValueKind.Object) continue;
                 try
                 {
-                    choice.Parts.Add(GeminiParts.Decode(part, $"{path}.parts[{i}]", pairing: null));
+                    choice.Parts.Add(GeminiParts.Decode(part, new RequestPath($"{path}.parts[{i}]"), pairing: null));
                 }
                 catch (RequestFormatException e)
                 {

@@ -248,4 +248,27 @@ public sealed class GeminiResponseTests
     {
         JsonAssert.Equal("""{"totalTokens":1234}""", GeminiCodec.Instance.EncodeTokenCount(1234));
     }
+    [Fact]
+    public void A_malformed_part_in_an_answer_is_a_502_naming_it()
+    {
+        var upstream = JsonNode.Parse("""{"candidates":[{"content":{"parts":[{"text":"a"},{"functionCall":{"args":{}}}]}}]}""")!;
+
+        var error = Assert.Throws<PluginProxy.Abstractions.Upstream.UpstreamException>(() => GeminiCodec.Instance.DecodeResponse(upstream));
+
+        Assert.Equal(502, error.StatusCode);
+        Assert.Contains("Gemini answer is malformed: candidates[0].content.parts[1].functionCall.name is required", error.Message);
+    }
+
+    [Fact]
+    public void Answer_calls_keep_the_upstreams_id_and_get_one_when_it_has_none()
+    {
+        var upstream = JsonNode.Parse("""{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","id":"call-7","args":{"a":1}}},{"functionCall":{"name":"g"}}]}}]}""")!;
+
+        var parts = GeminiCodec.Instance.DecodeResponse(upstream).Choices[0].Parts.Cast<ToolCallPart>().ToList();
+
+        Assert.Equal("call-7", parts[0].Id);
+        Assert.Equal("""{"a":1}""", parts[0].Arguments);
+        Assert.False(string.IsNullOrEmpty(parts[1].Id));
+        Assert.Equal("{}", parts[1].Arguments);
+    }
 }
