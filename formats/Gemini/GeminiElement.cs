@@ -101,14 +101,6 @@ internal static class GeminiElement
     {
         if (value.ValueKind != JsonValueKind.Object) throw new RequestFormatException($"{path} must be an object");
     }
-
-    /// <summary>Compact JSON text with the codecs' relaxed escaping, as <c>JsonText.Serialize</c> writes a node.</summary>
-    public static string Serialize(JsonElement value)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, Json.JsonText.WriterOptions)) value.WriteTo(writer);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
 }
 
 /// <summary>

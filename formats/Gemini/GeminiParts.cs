@@ -57,7 +57,7 @@ internal static class GeminiParts
         {
             Id = pairing?.Call(name, id) ?? id ?? GeminiMapping.NewCallId(),
             Name = name,
-            Arguments = hasArgs ? GeminiElement.Serialize(args) : "{}",
+            Arguments = hasArgs ? JsonText.Serialize(args) : "{}",
         };
     }
 
@@ -92,11 +92,11 @@ internal static class GeminiParts
         else if (count == 1 && single.NameEquals("error"u8) && single.Value.ValueKind != JsonValueKind.Null)
         {
             decoded.IsError = true;
-            decoded.Content.Add(new TextPart(GeminiElement.AsString(single.Value) ?? GeminiElement.Serialize(single.Value)));
+            decoded.Content.Add(new TextPart(GeminiElement.AsString(single.Value) ?? JsonText.Serialize(single.Value)));
         }
         else
         {
-            decoded.Content.Add(new TextPart(hasResponse ? GeminiElement.Serialize(response) : "{}"));
+            decoded.Content.Add(new TextPart(hasResponse ? JsonText.Serialize(response) : "{}"));
         }
         // Gemini 3 multimodal function responses carry media in functionResponse.parts.
         if (GeminiElement.OptionalArray(result, "parts", path, out var parts))

@@ -34,11 +34,14 @@ public static class JsonText
 
     public static string Serialize(JsonNode? node) => node?.ToJsonString(SerializerOptions) ?? "null";
 
-    /// <summary>An element as compact JSON text, written as <see cref="Serialize(JsonNode?)"/> writes the same JSON.</summary>
-    public static string Serialize(JsonElement element)
+    /// <summary>
+    /// An element as compact JSON text, written as <see cref="Serialize(JsonNode?)"/> writes the same JSON (or with
+    /// <paramref name="options"/>' escaping, where a dialect's old output used the default encoder).
+    /// </summary>
+    public static string Serialize(JsonElement element, JsonWriterOptions? options = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) element.WriteTo(writer);
+        using (var writer = new Utf8JsonWriter(buffer, options ?? WriterOptions)) element.WriteTo(writer);
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 

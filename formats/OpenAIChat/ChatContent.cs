@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
@@ -116,49 +114,11 @@ internal static class ChatContent
         return part;
     }
 
-    /// <summary>
-    /// A URL string that may be a base64 data URL (<see cref="DataUrl.TryParse"/>'s rules): true with its media type and
-    /// payload, false with the URL. A plain-ASCII data URL without escapes is split on its UTF-8 bytes, so a megabyte
-    /// image costs one string (the payload) rather than the URL's and then the payload's copy of it.
-    /// </summary>
+    /// <summary>A URL string: true with the media type and payload of a base64 data URL, false with the URL itself.</summary>
     private static bool ReadUrl(JsonElement value, out string? url, out string mediaType, out string data)
     {
-        var raw = JsonMarshal.GetRawUtf8Value(value);
-        raw = raw[1..^1]; // the quotes
-        if (raw.Length >= 5 && Ascii.EqualsIgnoreCase(raw[..5], "data:"u8) && !raw.Contains((byte)'\\'))
-        {
-            var marker = IndexOfBase64Marker(raw);
-            // Up to the marker the text must be ASCII for the byte search to find what a case-insensitive string search would.
-            if (marker >= 0 && Ascii.IsValid(raw[..marker]))
-            {
-                url = null;
-                mediaType = marker > 5 ? Encoding.ASCII.GetString(raw[5..marker]) : "application/octet-stream";
-                data = Encoding.UTF8.GetString(raw[(marker + Base64Marker.Length)..]);
-                return true;
-            }
-        }
-        url = value.GetString()!;
-        if (DataUrl.TryParse(url, out mediaType, out data))
-        {
-            url = null;
-            return true;
-        }
-        return false;
-    }
-
-    private static ReadOnlySpan<byte> Base64Marker => ";base64,"u8;
-
-    private static int IndexOfBase64Marker(ReadOnlySpan<byte> text)
-    {
-        var offset = 0;
-        while (true)
-        {
-            var semicolon = text[offset..].IndexOf((byte)';');
-            if (semicolon < 0) return -1;
-            var at = offset + semicolon;
-            if (text.Length - at >= Base64Marker.Length && Ascii.EqualsIgnoreCase(text.Slice(at, Base64Marker.Length), Base64Marker)) return at;
-            offset = at + 1;
-        }
+        url = DataUrl.TryParse(value, out mediaType, out data) ? null : value.GetString()!;
+        return url is null;
     }
 
     private static DocumentPart DecodeAudio(JsonElement audio, in FieldPath at)

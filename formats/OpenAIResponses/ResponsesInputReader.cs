@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using PluginProxy.Abstractions.Canonical;
@@ -147,16 +146,10 @@ internal sealed class ResponsesInputReader(ChatRequest request)
             JsonValueKind.String => arguments.GetString()!,
             // Not the documented shape, but unambiguous: an object of arguments, written compact with the default
             // encoder (as the DOM's ToJsonString wrote it).
-            JsonValueKind.Object => CompactJson(arguments),
+            // The default encoder, as the DOM's ToJsonString wrote them before.
+            JsonValueKind.Object => JsonText.Serialize(arguments, default(JsonWriterOptions)),
             _ => throw new RequestFormatException($"{at.Format("arguments")} must be a string"),
         };
-    }
-
-    private static string CompactJson(JsonElement element)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer)) element.WriteTo(writer);
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private void ReadFunctionCallOutput(JsonElement item, FieldPath at)
@@ -191,7 +184,7 @@ internal sealed class ResponsesInputReader(ChatRequest request)
         if (RequestFields.TryGet(part, "image_url", out var imageUrl))
         {
             if (imageUrl.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Format("image_url")} must be a string");
-            if (TryParseDataUrl(imageUrl, out var mediaType, out var data))
+            if (DataUrl.TryParse(imageUrl, out var mediaType, out var data))
             {
                 image.MediaType = mediaType;
                 image.Data = data;
@@ -222,7 +215,7 @@ internal sealed class ResponsesInputReader(ChatRequest request)
         if (RequestFields.TryGet(part, "file_data", out var fileData))
         {
             if (fileData.ValueKind != JsonValueKind.String) throw new RequestFormatException($"{at.Format("file_data")} must be a string");
-            if (TryParseDataUrl(fileData, out var mediaType, out var data))
+            if (DataUrl.TryParse(fileData, out var mediaType, out var data))
             {
                 document.MediaType = mediaType;
                 document.Data = data;
@@ -235,42 +228,5 @@ internal sealed class ResponsesInputReader(ChatRequest request)
         if (RequestFields.String(part, "file_id", at) is { } fileId)
             ResponsesExtensions.Set(document, ResponsesExtensions.FileId, fileId);
         return document;
-    }
-
-    private static ReadOnlySpan<byte> DataScheme => "data:"u8;
-
-    private static ReadOnlySpan<byte> Base64Marker => ";base64,"u8;
-
-    /// <summary>
-    /// <see cref="DataUrl.TryParse"/> on a JSON string, decoding only the payload: a megabyte of base64 becomes one string,
-    /// not the whole URL and then its slice. A value with escapes, or with non-ASCII text before the marker, takes the
-    /// string route, so the split is always the one <see cref="DataUrl.TryParse"/> makes.
-    /// </summary>
-    private static bool TryParseDataUrl(JsonElement value, out string mediaType, out string data)
-    {
-        var raw = JsonMarshal.GetRawUtf8Value(value);
-        if (raw.Length >= 2 && raw[0] == (byte)'"') raw = raw[1..^1];
-        var marker = IndexOfMarker(raw);
-        if (raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(marker >= 0 ? raw[..marker] : raw))
-            return DataUrl.TryParse(value.GetString()!, out mediaType, out data);
-        mediaType = data = "";
-        if (marker < 0 || !Ascii.EqualsIgnoreCase(raw[..DataScheme.Length], DataScheme)) return false;
-        mediaType = marker > DataScheme.Length ? Encoding.ASCII.GetString(raw[DataScheme.Length..marker]) : "application/octet-stream";
-        data = Encoding.UTF8.GetString(raw[(marker + Base64Marker.Length)..]);
-        return true;
-    }
-
-    /// <summary>The first <c>;base64,</c> in any letter case, or -1.</summary>
-    private static int IndexOfMarker(ReadOnlySpan<byte> raw)
-    {
-        for (var from = 0; ;)
-        {
-            var semicolon = raw[from..].IndexOf((byte)';');
-            if (semicolon < 0) return -1;
-            var at = from + semicolon;
-            if (raw.Length - at < Base64Marker.Length) return -1;
-            if (Ascii.EqualsIgnoreCase(raw.Slice(at, Base64Marker.Length), Base64Marker)) return at;
-            from = at + 1;
-        }
     }
 }
