@@ -25,6 +25,7 @@ internal static class GeminiRequestDecoder
 
     public static ChatRequest Decode(JsonElement body)
     {
+        if (body.ValueKind != JsonValueKind.Object) throw new RequestFormatException("the request body must be a JSON object");
         var root = default(RequestPath);
         var model = OptionalString(body, "model", root);
         // countTokens may wrap a whole request; the Cloud Code envelope (gemini-cli) wraps it as "request".

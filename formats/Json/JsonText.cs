@@ -96,8 +96,8 @@ public static class JsonText
     /// <summary>A DOM's JSON as a standalone element (no document to dispose): how a DOM reaches an element-based decoder.</summary>
     public static JsonElement ToElement(JsonNode? node)
     {
-        using var document = JsonDocument.Parse(SerializeToUtf8(node));
-        return document.RootElement.Clone();
+        // The document is left to the GC rather than disposed: its element then needs no copy of the fresh bytes.
+        return JsonDocument.Parse(SerializeToUtf8(node)).RootElement;
     }
 
     /// <summary>

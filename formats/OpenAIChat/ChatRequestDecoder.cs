@@ -44,6 +44,7 @@ internal static class ChatRequestDecoder
     /// </summary>
     public static ChatRequest Decode(JsonElement body)
     {
+        if (body.ValueKind != JsonValueKind.Object) throw new RequestFormatException("the request body must be a JSON object");
         var request = new ChatRequest
         {
             Model = JsonRead.OptionalString(JsonRead.Get(body, "model"u8), new("model")) ?? "",

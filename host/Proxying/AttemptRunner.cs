@@ -170,7 +170,7 @@ internal sealed partial class AttemptRunner(HttpClientPool httpClients, TimeProv
         {
             error = e.Message;
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException or InvalidCastException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is InvalidOperationException and not ObjectDisposedException or FormatException or ArgumentException or KeyNotFoundException or InvalidCastException or System.Text.Json.JsonException)
         {
             // A shape the codec did not expect: still the client's input, so a 400 that says so rather than a 5xx.
             error = $"The request could not be read as {request.Client.Dialect}: {e.Message}";

@@ -229,6 +229,7 @@ internal sealed partial class UsageRecorder : IDisposable
     private async Task RunAsync(CancellationToken stop)
     {
         var lastFlush = Environment.TickCount64;
+        var lastFailed = false;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -236,11 +237,24 @@ internal sealed partial class UsageRecorder : IDisposable
                 // The queue is drained often, so it stays within the segment it already has: filled for a whole flush
                 // interval it would grow new (large object heap) segments every time, fresh memory the GC must clear.
                 await Task.Delay(DrainInterval, TimeProvider.System, stop);
-                lock (_gate) DrainLocked();
+                var backlog = 0;
+                if (Volatile.Read(ref _queued) > 0)
+                {
+                    lock (_gate)
+                    {
+                        DrainLocked();
+                        backlog = _unsaved.Count;
+                    }
+                }
                 var seconds = Math.Max(1, _config.Config.UsageStatisticsFlushSeconds);
-                if (Environment.TickCount64 - lastFlush < seconds * 1000L) continue;
+                // A long flush interval at a high rate writes early, while the batch list still fits the one kept for reuse
+                // (not after a failure: a broken database is retried at the interval, not every drain).
+                var early = backlog >= MaxSpareCapacity && !lastFailed;
+                if (!early && Environment.TickCount64 - lastFlush < seconds * 1000L) continue;
                 lastFlush = Environment.TickCount64;
+                lastFailed = true;
                 await FlushAsync(stop);
+                lastFailed = false;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -308,7 +322,8 @@ internal sealed partial class UsageRecorder : IDisposable
 
     private void DrainLocked()
     {
-        while (_queue.TryDequeue(out var record))
+        // The unsaved backlog has the queue's bound: past it records wait in the queue, which drops (and counts) the excess.
+        while (_unsaved.Count < MaxQueued && _queue.TryDequeue(out var record))
         {
             Interlocked.Decrement(ref _queued);
             _aggregator.Add(record);

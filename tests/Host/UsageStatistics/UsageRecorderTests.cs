@@ -146,6 +146,22 @@ public sealed class UsageRecorderTests
     }
 
     [Fact]
+    public async Task The_unsaved_backlog_keeps_the_queue_bound_until_a_flush_writes_it()
+    {
+        using var recorder = UsageTestKit.Recorder(UsageTestKit.TempDir(), start: false);
+        for (var i = 0; i < UsageRecorder.MaxQueued; i++) recorder.Enqueue(UsageTestKit.Record(T0));
+        Assert.Equal(UsageRecorder.MaxQueued, recorder.Totals().Requests); // drained into the unsaved backlog
+
+        for (var i = 0; i < 10; i++) recorder.Enqueue(UsageTestKit.Record(T0));
+        Assert.Equal(UsageRecorder.MaxQueued, recorder.Totals().Requests); // the backlog is full: they wait in the queue
+        Assert.Equal(10, recorder.Queued);
+
+        await recorder.FlushAsync();
+        Assert.Equal(UsageRecorder.MaxQueued + 10, recorder.Totals().Requests);
+        Assert.Equal(0, recorder.Dropped);
+    }
+
+    [Fact]
     public async Task The_queue_is_drained_between_flushes_without_writing()
     {
         var dir = UsageTestKit.TempDir();
