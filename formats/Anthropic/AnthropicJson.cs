@@ -11,13 +11,6 @@ namespace PluginProxy.Formats.Anthropic;
 /// </summary>
 internal static class AnthropicJson
 {
-    public static string Path(string parent, string key) => parent.Length == 0 ? key : parent + "." + key;
-
-    public static string Path(string parent, int index) => $"{parent}[{index}]";
-
-    public static JsonObject Object(JsonNode? node, string path) =>
-        node as JsonObject ?? throw new RequestFormatException($"{path} must be an object");
-
     // ---- client JSON, as elements ----
 
     /// <summary>The value of <paramref name="key"/>, false when it is missing or null.</summary>

@@ -46,32 +46,26 @@ internal static class ChatReasoning
         if (!string.IsNullOrEmpty(text)) parts.Add(new ReasoningPart { Text = text });
     }
 
-    /// <summary>
-    /// Reads the reasoning of an upstream <paramref name="message"/> (the response decoder, still on the DOM). With a
-    /// <paramref name="field"/> name, wrong types throw.
-    /// </summary>
-    public static List<ReasoningPart> Decode(JsonObject message, string? field)
+    /// <summary>Reads the reasoning of an upstream <paramref name="message"/> (the response decoder, still on the DOM); lenient.</summary>
+    public static List<ReasoningPart> Decode(JsonObject message)
     {
         var parts = new List<ReasoningPart>();
-        var blocks = field is null ? message["thinking_blocks"] as JsonArray : JsonRead.OptionalArray(message["thinking_blocks"], field + ".thinking_blocks");
-        if (blocks is not null)
+        if (message["thinking_blocks"] is JsonArray blocks)
         {
-            for (var i = 0; i < blocks.Count; i++)
+            foreach (var item in blocks)
             {
-                if (blocks[i] is not JsonObject block || JsonRead.AsString(block["type"]) != "thinking") continue;
-                var blockField = $"{field}.thinking_blocks[{i}]";
-                var signature = ReadString(block["signature"], field is null ? null : blockField + ".signature");
+                if (item is not JsonObject block || JsonRead.AsString(block["type"]) != "thinking") continue;
+                var signature = JsonRead.AsString(block["signature"]);
                 parts.Add(new ReasoningPart
                 {
-                    Text = ReadString(block["thinking"], field is null ? null : blockField + ".thinking") ?? "",
+                    Text = JsonRead.AsString(block["thinking"]) ?? "",
                     Signature = signature,
                     SignatureDialect = signature is null ? null : Dialect.OpenAIChat,
                 });
             }
             if (parts.Count > 0) return parts;
         }
-        var text = ReadString(message["reasoning_content"], field is null ? null : field + ".reasoning_content")
-            ?? ReadString(message["reasoning"], field is null ? null : field + ".reasoning");
+        var text = JsonRead.AsString(message["reasoning_content"]) ?? JsonRead.AsString(message["reasoning"]);
         if (!string.IsNullOrEmpty(text)) parts.Add(new ReasoningPart { Text = text });
         return parts;
     }
@@ -98,7 +92,4 @@ internal static class ChatReasoning
     }
 
     private static bool HasOwnSignature(ReasoningPart part) => part.Signature is not null && part.SignatureDialect == Dialect.OpenAIChat;
-
-    private static string? ReadString(JsonNode? node, string? field) =>
-        field is null ? JsonRead.AsString(node) : JsonRead.OptionalString(node, field);
 }

@@ -213,7 +213,7 @@ internal static class ChatRequestDecoder
     private static string DecodeArguments(JsonElement arguments, in FieldPath call) => arguments.ValueKind switch
     {
         JsonValueKind.Undefined or JsonValueKind.Null => "{}",
-        JsonValueKind.Object => JsonSerializer.Serialize(arguments, JsonText.SerializerOptions),
+        JsonValueKind.Object => JsonText.Serialize(arguments),
         _ => JsonRead.OptionalString(arguments, call, "function.arguments") is { Length: > 0 } text ? text : "{}",
     };
 

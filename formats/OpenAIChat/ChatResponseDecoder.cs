@@ -61,7 +61,7 @@ internal static class ChatResponseDecoder
     private static List<ContentPart> DecodeMessage(JsonObject message)
     {
         var parts = new List<ContentPart>();
-        parts.AddRange(ChatReasoning.Decode(message, field: null));
+        parts.AddRange(ChatReasoning.Decode(message));
         switch (message["content"])
         {
             case JsonArray items:
