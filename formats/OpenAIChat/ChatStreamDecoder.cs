@@ -28,7 +28,7 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
         if (sse.IsDone) _sawDone = true;
-        if (_completed || sse.IsDone || string.IsNullOrWhiteSpace(sse.Data)) return;
+        if (_completed || sse.IsDone || sse.IsBlank) return;
         if (JsonText.TryParse(sse.Data) is not JsonObject chunk) return;
         if (chunk["error"] is { } error) throw ChatWire.UpstreamError(error, sse.Data);
         if (!_started)

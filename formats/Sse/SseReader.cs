@@ -7,7 +7,9 @@ namespace PluginProxy.Formats.Sse;
 
 /// <summary>
 /// Reads server-sent events from a stream as they arrive (comments and <c>id:</c>/<c>retry:</c> fields are skipped).
-/// Works on UTF-8 bytes in pooled buffers and decodes only what an event keeps. A line or an event's data longer than
+/// Works on UTF-8 bytes in pooled buffers: an event's data is a view of the reader's buffer, valid until the next
+/// event is read (see <see cref="SseEvent"/>), so no string is made per event; a repeated <c>event:</c> name reuses
+/// the previous string. A line or an event's data longer than
 /// the limit fails with a transient <see cref="UpstreamException"/> (502) instead of growing without bound.
 /// </summary>
 public static class SseReader
@@ -120,6 +122,8 @@ public static class SseReader
         private int _length;
         private bool _hasData;
         private string? _eventName;
+        // Streams repeat a handful of names (content_block_delta, response.output_text.delta): decode each once.
+        private string? _lastName;
 
         /// <summary>Takes one line (without its end); true when it completed an event.</summary>
         public bool Line(ReadOnlySpan<byte> line, out SseEvent sse)
@@ -138,7 +142,7 @@ public static class SseReader
             if (!value.IsEmpty && value[0] == (byte)' ') value = value[1..];
             if (field.SequenceEqual("event"u8))
             {
-                _eventName = Encoding.UTF8.GetString(value);
+                _eventName = _lastName is not null && Ascii.Equals(value, _lastName) ? _lastName : _lastName = Encoding.UTF8.GetString(value);
             }
             else if (field.SequenceEqual("data"u8))
             {
@@ -164,7 +168,8 @@ public static class SseReader
         {
             sse = default;
             if (!_hasData) return false;
-            sse = new SseEvent(_eventName, Encoding.UTF8.GetString(_data, 0, _length));
+            // A view of the buffer: the next line is parsed only after the consumer has moved on from this event.
+            sse = new SseEvent(_eventName, new ReadOnlyMemory<byte>(_data, 0, _length));
             _length = 0;
             _hasData = false;
             return true;

@@ -142,7 +142,7 @@ internal sealed class PassthroughUsage(IDialectCodec codec, bool sse)
     private void Line(ReadOnlySpan<byte> line)
     {
         if (!line.StartsWith("data:"u8) || line.IndexOf("usage"u8) < 0 || !HasUsageObject(line[5..])) return;
-        var data = Encoding.UTF8.GetString(line[5..]).Trim();
+        var data = line[5..].Trim(" \t"u8).ToArray(); // one or two events per stream carry usage
         try
         {
             _decoder ??= codec.CreateStreamDecoder();

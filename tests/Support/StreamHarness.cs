@@ -23,7 +23,7 @@ public static class StreamHarness
         var list = new List<SseEvent>();
         var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
         var e = SseReader.ReadAsync(stream).GetAsyncEnumerator();
-        while (e.MoveNextAsync().AsTask().GetAwaiter().GetResult()) list.Add(e.Current);
+        while (e.MoveNextAsync().AsTask().GetAwaiter().GetResult()) list.Add(e.Current.Copy());
         return list;
     }
 

@@ -126,11 +126,11 @@ internal sealed class CodexExecutor() : DialectHttpExecutor(Dialect.OpenAIRespon
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var sse in SseReader.ReadAsync(stream, MaxStreamEventBytes, cancellationToken).ConfigureAwait(false))
         {
-            if (sse.Data.Length == 0 || sse.Data == "[DONE]") continue;
+            if (sse.Utf8Data.IsEmpty || sse.IsDone) continue;
             JsonDocument doc;
             try
             {
-                doc = JsonDocument.Parse(sse.Data);
+                doc = JsonDocument.Parse(sse.Utf8Data);
             }
             catch (JsonException)
             {

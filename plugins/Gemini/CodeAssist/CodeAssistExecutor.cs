@@ -1,6 +1,8 @@
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Plugins;
@@ -75,13 +77,42 @@ internal sealed class CodeAssistExecutor : IExecutor
         if (!sse) yield return "["u8.ToArray();
         await foreach (var e in SseReader.ReadAsync(upstream, cancellationToken).ConfigureAwait(false))
         {
-            if (e.IsDone || string.IsNullOrWhiteSpace(e.Data)) continue;
-            var node = JsonText.TryParse(e.Data);
-            var chunk = node is JsonObject json && json["response"] is JsonObject inner ? JsonText.Serialize(inner) : e.Data;
-            yield return Encoding.UTF8.GetBytes(sse ? $"data: {chunk}\r\n\r\n" : (first ? "" : ",\r\n") + chunk);
+            if (e.IsDone || e.IsBlank) continue;
+            yield return Frame(Inner(e.Utf8Data), sse ? "data: "u8 : first ? ""u8 : ",\r\n"u8, sse ? "\r\n\r\n"u8 : ""u8);
             first = false;
         }
         if (!sse) yield return "]"u8.ToArray();
+    }
+
+    /// <summary>
+    /// The <c>response</c> object of an event, as the upstream wrote it (one line, as Google sends it); compacted when it
+    /// spans lines, which would break the framing. An event without one passes unchanged.
+    /// </summary>
+    private static ReadOnlySpan<byte> Inner(ReadOnlyMemory<byte> data)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(data);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("response"u8, out var inner) || inner.ValueKind != JsonValueKind.Object)
+                return data.Span;
+            // A document parsed from memory reads it in place: the raw value is a slice of data, which outlives it.
+            var raw = JsonMarshal.GetRawUtf8Value(inner);
+            return raw.IndexOfAny((byte)'\r', (byte)'\n') < 0 ? raw : Encoding.UTF8.GetBytes(JsonText.Serialize(inner));
+        }
+        catch (JsonException)
+        {
+            return data.Span;
+        }
+    }
+
+    private static byte[] Frame(ReadOnlySpan<byte> json, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after)
+    {
+        var frame = new byte[before.Length + json.Length + after.Length];
+        before.CopyTo(frame);
+        json.CopyTo(frame.AsSpan(before.Length));
+        after.CopyTo(frame.AsSpan(before.Length + json.Length));
+        return frame;
     }
 
     private static JsonObject Envelope(UpstreamCall call, JsonObject request)

@@ -75,10 +75,33 @@ public class SseReaderTests
         Assert.Equal(data, events[1].Data);
     }
 
+    [Fact]
+    public async Task A_repeated_event_name_is_decoded_once()
+    {
+        var events = await ReadAsync("event: delta\ndata: 1\n\nevent: delta\ndata: 2\n\nevent: other\ndata: 3\n\n"u8.ToArray(), [int.MaxValue]);
+        Assert.Equal(["1", "2", "3"], events.Select(e => e.Data));
+        Assert.Same(events[0].Event, events[1].Event);
+        Assert.Equal("other", events[2].Event);
+    }
+
+    [Fact]
+    public void Events_built_from_text_and_from_bytes_are_equal_and_read_alike()
+    {
+        var fromText = new SseEvent("e", " [DONE]\t");
+        var fromBytes = new SseEvent("e", Encoding.UTF8.GetBytes(" [DONE]\t"));
+        Assert.Equal(fromText, fromBytes);
+        Assert.Equal(" [DONE]\t", fromBytes.Data);
+        Assert.False(fromBytes.IsDone); // only the exact terminator
+        Assert.True(new SseEvent(null, "[DONE]").IsDone);
+        Assert.True(new SseEvent(null, " \r\n").IsBlank);
+        Assert.False(fromBytes.IsBlank);
+        Assert.NotEqual(fromText, new SseEvent(null, " [DONE]\t"));
+    }
+
     private static async Task<List<SseEvent>> ReadAsync(byte[] bytes, int[] reads, int maxBytes = SseReader.DefaultMaxEventBytes)
     {
         var events = new List<SseEvent>();
-        await foreach (var e in SseReader.ReadAsync(new ChunkedStream(bytes, reads), maxBytes)) events.Add(e);
+        await foreach (var e in SseReader.ReadAsync(new ChunkedStream(bytes, reads), maxBytes)) events.Add(e.Copy());
         return events;
     }
 

@@ -137,6 +137,26 @@ public sealed class GeminiPassthroughTests
     }
 
     [Fact]
+    public async Task Code_assist_events_spanning_several_data_lines_are_unwrapped_onto_one_line()
+    {
+        await using var proxy = await GeminiProxy.StartAsync(AccountKind.GeminiCli);
+        // The first event's JSON is pretty-printed over three data lines; the second has no envelope and passes as it is.
+        const string upstream = "data: {\"response\": {\"candidates\": [\r\ndata: {\"content\": {\"role\": \"model\", \"parts\": [{\"text\": \"He\"}]}}]},\r\n" +
+            "data: \"traceId\": \"t\"}\r\n\r\n" +
+            "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"llo\"}]},\"finishReason\":\"STOP\"}]}\r\n\r\n";
+        proxy.Enqueue(GeminiReply.Raw("text/event-stream", Encoding.UTF8.GetBytes(upstream)));
+
+        var (status, body, _) = await proxy.PostBytesAsync(Path + ":streamGenerateContent?alt=sse", Encoding.UTF8.GetBytes(ClientBody));
+
+        Assert.Equal(200, status);
+        var events = Encoding.UTF8.GetString(body).Split("\r\n\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, events.Length);
+        Assert.All(events, e => Assert.DoesNotContain('\n', e));
+        JsonAssert.Equal("""{"candidates":[{"content":{"role":"model","parts":[{"text":"He"}]}}]}""", JsonNode.Parse(events[0]["data: ".Length..]));
+        JsonAssert.Equal("""{"candidates":[{"content":{"role":"model","parts":[{"text":"llo"}]},"finishReason":"STOP"}]}""", JsonNode.Parse(events[1]["data: ".Length..]));
+    }
+
+    [Fact]
     public async Task Code_assist_count_tokens_sends_model_and_contents_in_a_request_envelope()
     {
         await using var proxy = await GeminiProxy.StartAsync(AccountKind.GeminiCli);
