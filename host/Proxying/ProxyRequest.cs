@@ -11,7 +11,8 @@ namespace PluginProxy.Host.Proxying;
 /// every later step uses (a reload mid-request changes nothing for it). The resolver adds the routed model; the first
 /// translated attempt adds the canonical request, which later attempts reuse.
 /// </summary>
-internal sealed class ProxyRequest(HttpContext http, InferenceRequest endpoint, LoadedConfig config, ReadOnlyMemory<byte> body, string model, bool stream)
+internal sealed class ProxyRequest(HttpContext http, InferenceRequest endpoint, LoadedConfig config, ReadOnlyMemory<byte> body, JsonDocument document,
+    string model, bool stream)
 {
     public HttpContext Http { get; } = http;
     public InferenceRequest Endpoint { get; } = endpoint;
@@ -19,15 +20,11 @@ internal sealed class ProxyRequest(HttpContext http, InferenceRequest endpoint, 
     /// <summary>The client's bytes, for passthrough.</summary>
     public ReadOnlyMemory<byte> Body { get; } = body;
     /// <summary>
-    /// The body decoded to canonical by the client's dialect. The codec reads a pooled document that lives only for the
-    /// call (no DOM, nothing of it kept alive while the upstream answers). The reader already checked that the body is
-    /// one JSON object without duplicated keys, so the parse cannot fail.
+    /// The body decoded to canonical by the client's dialect, from the index the reader built when it checked the body (a
+    /// JSON object without duplicated keys): the body is parsed once, and no DOM is built. The codec copies what it keeps,
+    /// so nothing of the index is needed once this returns; the reader disposes it with the response.
     /// </summary>
-    public ChatRequest DecodeBody()
-    {
-        using var document = JsonDocument.Parse(Body);
-        return Client.Decode(document.RootElement);
-    }
+    public ChatRequest DecodeBody() => Client.Decode(document.RootElement);
 
     /// <summary>The model as the client sent it.</summary>
     public string ClientModel { get; } = model;

@@ -20,17 +20,20 @@ internal static class RequestReader
         var client = endpoint.Client;
         var body = await ReadBodyAsync(http, client, config.Config.MaxBodySizeMb);
         if (body is null) return null;
+        JsonDocument document;
         string? bodyModel;
         bool bodyStream;
         try
         {
-            (bodyModel, bodyStream) = Scan(body.Value);
+            (document, bodyModel, bodyStream) = Scan(body.Value);
         }
         catch (JsonException e)
         {
             await ErrorWriter.WriteAsync(http, client, 400, $"Malformed JSON in request body: {FirstLine(e.Message)}");
             return null;
         }
+        // A translated attempt decodes from this index instead of parsing the body again; it is pooled, returned at the end.
+        http.Response.RegisterForDispose(document);
         var model = endpoint.UrlModel ?? bodyModel;
         if (string.IsNullOrWhiteSpace(model))
         {
@@ -38,22 +41,26 @@ internal static class RequestReader
             return null;
         }
         var stream = endpoint.Operation != Operation.CountTokens && (endpoint.UrlStream ?? bodyStream);
-        return new ProxyRequest(http, endpoint, config, body.Value, model, stream);
+        return new ProxyRequest(http, endpoint, config, body.Value, document, model, stream);
     }
 
     /// <summary>
     /// Checks the body (one JSON object, no duplicated keys at any depth, the default depth limit) and reads its top-level
-    /// model and stream flag, without building a DOM: the document's index is pooled and released here, and the bytes
-    /// are the caller's. Throws <see cref="JsonException"/> with the parser's message.
+    /// model and stream flag, without building a DOM. The document (a pooled index over the caller's bytes) is the
+    /// caller's to dispose. Throws <see cref="JsonException"/> with the parser's message.
     /// </summary>
-    internal static (string? Model, bool Stream) Scan(ReadOnlyMemory<byte> body)
+    internal static (JsonDocument Document, string? Model, bool Stream) Scan(ReadOnlyMemory<byte> body)
     {
-        using var document = JsonDocument.Parse(body, Strict);
+        var document = JsonDocument.Parse(body, Strict);
         var root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object) throw new JsonException("the body is not a JSON object");
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw new JsonException("the body is not a JSON object");
+        }
         var model = root.TryGetProperty("model"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
         var stream = root.TryGetProperty("stream"u8, out var s) && s.ValueKind == JsonValueKind.True;
-        return (model, stream);
+        return (document, model, stream);
     }
 
     private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext http, ClientDialect client, int limitMb)
