@@ -15,6 +15,8 @@ namespace PluginProxy.Formats.OpenAIChat;
 /// Canonical streams never interleave calls (block-based encoders could not express it), so a call that starts while
 /// the previous call's arguments are not yet complete JSON waits until they are, or until the choice moves on.
 /// An <c>{"error":...}</c> chunk throws <see cref="Abstractions.Upstream.UpstreamException"/>.
+/// Chunks are read in place from their UTF-8 data (a pooled document, disposed when <see cref="Decode"/> returns):
+/// only the strings a chunk keeps and the JSON it copies out (grounding metadata) outlive the call.
 /// </summary>
 internal sealed class ChatStreamDecoder : IStreamDecoder
 {
