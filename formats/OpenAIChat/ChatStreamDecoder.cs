@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
@@ -14,10 +15,14 @@ namespace PluginProxy.Formats.OpenAIChat;
 /// Canonical streams never interleave calls (block-based encoders could not express it), so a call that starts while
 /// the previous call's arguments are not yet complete JSON waits until they are, or until the choice moves on.
 /// An <c>{"error":...}</c> chunk throws <see cref="Abstractions.Upstream.UpstreamException"/>.
+/// Chunks are read in place from their UTF-8 data (a pooled document, disposed when <see cref="Decode"/> returns):
+/// only the strings a chunk keeps and the JSON it copies out (grounding metadata) outlive the call.
 /// </summary>
 internal sealed class ChatStreamDecoder : IStreamDecoder
 {
     private readonly SortedDictionary<int, ChoiceState> _choices = [];
+    /// <summary>A delta's content events, gathered before they are added (reused per delta).</summary>
+    private readonly List<StreamEvent> _content = [];
     private bool _started;
     private bool _completed;
     private bool _sawDone;
@@ -29,25 +34,34 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
     {
         if (sse.IsDone) _sawDone = true;
         if (_completed || sse.IsDone || sse.IsBlank) return;
-        if (JsonText.TryParse(sse.Data) is not JsonObject chunk) return;
-        if (chunk["error"] is { } error) throw ChatWire.UpstreamError(error, sse.Data);
+        // The chunk is read in place: the document is over the reader's buffer and gone when this returns, so only
+        // strings and copied JSON leave it.
+        using var document = LenientJson.TryParse(sse.Utf8Data);
+        if (document?.RootElement is not { ValueKind: JsonValueKind.Object } chunk) return;
+        if (!LenientJson.IsAbsent(LenientJson.Get(chunk, "error"u8))) throw Error(sse.Data);
         if (!_started)
         {
             _started = true;
             output.Add(new ResponseStarted(
-                JsonRead.AsString(chunk["id"]) is { Length: > 0 } id ? id : ChatWire.NewCompletionId("chatcmpl-"),
-                JsonRead.AsString(chunk["model"]) ?? "",
-                JsonRead.AsLong(chunk["created"]) ?? ChatWire.Now()));
+                JsonRead.AsString(LenientJson.Get(chunk, "id"u8)) is { Length: > 0 } id ? id : ChatWire.NewCompletionId("chatcmpl-"),
+                JsonRead.AsString(LenientJson.Get(chunk, "model"u8)) ?? "",
+                JsonRead.AsLong(LenientJson.Get(chunk, "created"u8)) ?? ChatWire.Now()));
         }
-        if (chunk["choices"] is JsonArray choices)
+        if (LenientJson.Get(chunk, "choices"u8) is { ValueKind: JsonValueKind.Array } choices)
         {
-            for (var i = 0; i < choices.Count; i++)
+            var i = 0;
+            foreach (var choice in choices.EnumerateArray())
             {
-                if (choices[i] is JsonObject choice) DecodeChoice(choice, (int)(JsonRead.AsLong(choice["index"]) ?? i), output);
+                if (choice.ValueKind == JsonValueKind.Object)
+                    DecodeChoice(choice, (int)(JsonRead.AsLong(LenientJson.Get(choice, "index"u8)) ?? i), output);
+                i++;
             }
         }
-        if (ChatWire.ParseUsage(chunk["usage"]) is { } usage) output.Add(new UsageReported(usage));
+        if (ChatWire.ParseUsage(LenientJson.Get(chunk, "usage"u8)) is { } usage) output.Add(new UsageReported(usage));
     }
+
+    /// <summary>An error chunk is rare: it is read from text into a DOM, as it always was, for the same exception.</summary>
+    private static Exception Error(string data) => ChatWire.UpstreamError(JsonText.TryParse(data)!["error"], data);
 
     public void Complete(List<StreamEvent> output)
     {
@@ -62,12 +76,13 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         output.Add(ResponseCompleted.Instance);
     }
 
-    private void DecodeChoice(JsonObject choice, int index, List<StreamEvent> output)
+    private void DecodeChoice(JsonElement choice, int index, List<StreamEvent> output)
     {
         if (!_choices.TryGetValue(index, out var state)) _choices[index] = state = new ChoiceState();
-        if (choice["delta"] is JsonObject delta) DecodeDelta(delta, index, state, output);
-        if (choice["grounding_metadata"] is { } grounding) output.Add(new GroundingReported(index, grounding.DeepClone()));
-        if (JsonRead.AsString(choice["finish_reason"]) is { Length: > 0 } reason && !state.Finished)
+        if (LenientJson.Get(choice, "delta"u8) is { ValueKind: JsonValueKind.Object } delta) DecodeDelta(delta, index, state, output);
+        if (LenientJson.Get(choice, "grounding_metadata"u8) is var grounding && !LenientJson.IsAbsent(grounding))
+            output.Add(new GroundingReported(index, JsonText.ToNode(grounding)!));
+        if (JsonRead.AsString(LenientJson.Get(choice, "finish_reason"u8)) is { Length: > 0 } reason && !state.Finished)
         {
             state.Finished = true;
             state.StartWaitingCalls(index, output, force: true);
@@ -75,61 +90,68 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         }
     }
 
-    private static void DecodeDelta(JsonObject delta, int index, ChoiceState state, List<StreamEvent> output)
+    private void DecodeDelta(JsonElement delta, int index, ChoiceState state, List<StreamEvent> output)
     {
-        var content = DecodeContent(delta, index);
+        var content = _content;
+        content.Clear();
+        DecodeContent(delta, index, content);
         // Content after a waiting call means the calls before it are complete.
         if (content.Count > 0) state.StartWaitingCalls(index, output, force: true);
         output.AddRange(content);
-        if (delta["tool_calls"] is JsonArray calls)
+        content.Clear();
+        if (LenientJson.Get(delta, "tool_calls"u8) is { ValueKind: JsonValueKind.Array } calls)
         {
-            for (var i = 0; i < calls.Count; i++)
+            var i = 0;
+            foreach (var call in calls.EnumerateArray())
             {
-                if (calls[i] is JsonObject call) state.DecodeToolCall(call, i, index, output);
+                if (call.ValueKind == JsonValueKind.Object) state.DecodeToolCall(call, i, index, output);
+                i++;
             }
         }
     }
 
-    /// <summary>Everything in a delta except tool calls: reasoning, signatures, text, refusal, images.</summary>
-    private static List<StreamEvent> DecodeContent(JsonObject delta, int index)
+    /// <summary>
+    /// Everything in a delta except tool calls: reasoning, signatures, text, refusal, images. Entries of the wrong
+    /// shape (a string where an object belongs) are skipped.
+    /// </summary>
+    private static void DecodeContent(JsonElement delta, int index, List<StreamEvent> output)
     {
-        var output = new List<StreamEvent>();
-        var reasoning = JsonRead.AsString(delta["reasoning_content"]) ?? JsonRead.AsString(delta["reasoning"]);
-        if (delta["thinking_blocks"] is JsonArray blocks)
+        var reasoning = JsonRead.AsString(LenientJson.Get(delta, "reasoning_content"u8)) ?? JsonRead.AsString(LenientJson.Get(delta, "reasoning"u8));
+        if (LenientJson.Get(delta, "thinking_blocks"u8) is { ValueKind: JsonValueKind.Array } blocks)
         {
-            foreach (var block in blocks)
+            foreach (var block in blocks.EnumerateArray())
             {
                 // Block text repeats reasoning_content when both are present; use it only when it is the sole source.
-                if (reasoning is null && JsonRead.AsString(block?["thinking"]) is { Length: > 0 } thinking)
+                if (reasoning is null && JsonRead.AsString(LenientJson.Get(block, "thinking"u8)) is { Length: > 0 } thinking)
                     output.Add(new ReasoningDelta(index, thinking));
-                if (JsonRead.AsString(block?["signature"]) is { Length: > 0 } signature)
+                if (JsonRead.AsString(LenientJson.Get(block, "signature"u8)) is { Length: > 0 } signature)
                     output.Add(new ReasoningSignature(index, signature, Dialect.OpenAIChat));
             }
         }
         if (!string.IsNullOrEmpty(reasoning)) output.Add(new ReasoningDelta(index, reasoning));
-        switch (delta["content"])
+        var content = LenientJson.Get(delta, "content"u8);
+        if (content.ValueKind == JsonValueKind.Array)
         {
-            case JsonArray items:
-                foreach (var item in items)
-                {
-                    if (JsonRead.AsString(item?["text"]) is { Length: > 0 } itemText) output.Add(new TextDelta(index, itemText));
-                }
-                break;
-            case var content when JsonRead.AsString(content) is { Length: > 0 } text:
-                output.Add(new TextDelta(index, text));
-                break;
+            foreach (var item in content.EnumerateArray())
+            {
+                if (JsonRead.AsString(LenientJson.Get(item, "text"u8)) is { Length: > 0 } itemText) output.Add(new TextDelta(index, itemText));
+            }
+        }
+        else if (JsonRead.AsString(content) is { Length: > 0 } text)
+        {
+            output.Add(new TextDelta(index, text));
         }
         // A refusal is the text the user gets instead of an answer; canonical streams have no separate channel for it.
-        if (JsonRead.AsString(delta["refusal"]) is { Length: > 0 } refusal) output.Add(new TextDelta(index, refusal));
-        if (delta["images"] is JsonArray images)
+        if (JsonRead.AsString(LenientJson.Get(delta, "refusal"u8)) is { Length: > 0 } refusal) output.Add(new TextDelta(index, refusal));
+        if (LenientJson.Get(delta, "images"u8) is { ValueKind: JsonValueKind.Array } images)
         {
-            foreach (var image in images)
+            foreach (var image in images.EnumerateArray())
             {
-                if (JsonRead.AsString(image?["image_url"]?["url"]) is { } url && DataUrl.TryParse(url, out var mediaType, out var data))
+                if (JsonRead.AsString(LenientJson.Get(LenientJson.Get(image, "image_url"u8), "url"u8)) is { } url
+                    && DataUrl.TryParse(url, out var mediaType, out var data))
                     output.Add(new ImageDelta(index, mediaType, data));
             }
         }
-        return output;
     }
 
     private sealed class ChoiceState
@@ -142,10 +164,10 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         /// <summary>The call started last: its fragments go out as they arrive.</summary>
         private ToolCallState? _current;
 
-        public void DecodeToolCall(JsonObject call, int position, int choice, List<StreamEvent> output)
+        public void DecodeToolCall(JsonElement call, int position, int choice, List<StreamEvent> output)
         {
-            var wireIndex = (int)(JsonRead.AsLong(call["index"]) ?? position);
-            var id = JsonRead.AsString(call["id"]) is { Length: > 0 } callId ? callId : null;
+            var wireIndex = (int)(JsonRead.AsLong(LenientJson.Get(call, "index"u8)) ?? position);
+            var id = JsonRead.AsString(LenientJson.Get(call, "id"u8)) is { Length: > 0 } callId ? callId : null;
             var state = Calls.FindLast(c => c.WireIndex == wireIndex);
             if (state is null || (id is not null && state.Id is not null && id != state.Id))
             {
@@ -153,13 +175,11 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
                 Calls.Add(state);
             }
             state.Id ??= id;
-            var function = call["function"] as JsonObject;
-            if (!state.Started && JsonRead.AsString(function?["name"]) is { Length: > 0 } name) state.Name ??= name;
-            var fragment = function?["arguments"] switch
-            {
-                JsonObject whole => JsonText.Serialize(whole),
-                var node => JsonRead.AsString(node),
-            };
+            // A function that is not an object reads as absent: its name and arguments as missing.
+            var function = LenientJson.Get(call, "function"u8);
+            if (!state.Started && JsonRead.AsString(LenientJson.Get(function, "name"u8)) is { Length: > 0 } name) state.Name ??= name;
+            var arguments = LenientJson.Get(function, "arguments"u8);
+            var fragment = arguments.ValueKind == JsonValueKind.Object ? JsonText.Serialize(arguments) : JsonRead.AsString(arguments);
             if (!string.IsNullOrEmpty(fragment)) state.AddArguments(choice, fragment, output);
             StartWaitingCalls(choice, output, force: false);
         }

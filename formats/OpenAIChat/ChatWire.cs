@@ -1,6 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Upstream;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIChat;
 
@@ -50,6 +52,23 @@ internal static class ChatWire
             TotalTokens = JsonRead.AsLong(usage["total_tokens"]),
             CachedInputTokens = JsonRead.AsLong(usage["prompt_tokens_details"]?["cached_tokens"]) ?? 0,
             ReasoningTokens = JsonRead.AsLong(usage["completion_tokens_details"]?["reasoning_tokens"]) ?? 0,
+        };
+    }
+
+    /// <summary>
+    /// The same read of a usage element (stream chunks); a details value that is not an object reads as absent (the DOM
+    /// version's indexer would throw on one).
+    /// </summary>
+    public static Usage? ParseUsage(JsonElement usage)
+    {
+        if (usage.ValueKind != JsonValueKind.Object) return null;
+        return new Usage
+        {
+            InputTokens = JsonRead.AsLong(LenientJson.Get(usage, "prompt_tokens"u8)) ?? 0,
+            OutputTokens = JsonRead.AsLong(LenientJson.Get(usage, "completion_tokens"u8)) ?? 0,
+            TotalTokens = JsonRead.AsLong(LenientJson.Get(usage, "total_tokens"u8)),
+            CachedInputTokens = JsonRead.AsLong(LenientJson.Get(LenientJson.Get(usage, "prompt_tokens_details"u8), "cached_tokens"u8)) ?? 0,
+            ReasoningTokens = JsonRead.AsLong(LenientJson.Get(LenientJson.Get(usage, "completion_tokens_details"u8), "reasoning_tokens"u8)) ?? 0,
         };
     }
 

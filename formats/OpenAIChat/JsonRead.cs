@@ -159,6 +159,9 @@ internal static class JsonRead
         return value.TryGetSingle(out var f) ? f : null;
     }
 
+    /// <summary>The upstream's lenient string read on an element: a string, else null (see <see cref="AsString(JsonNode?)"/>).</summary>
+    public static string? AsString(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
     public static long? AsLong(JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Number) return null;

@@ -81,6 +81,23 @@ internal static class Lenient
 
     public static JsonObject? Object(JsonNode? node) => node as JsonObject;
 
+    /// <summary>The string, or null for any other kind (an element of an upstream stream event).</summary>
+    public static string? String(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>As <see cref="Long(JsonNode?)"/> on an element: a number that is an Int64.</summary>
+    public static long? Long(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var l) ? l : null;
+
+    /// <summary>The object entries of an array (others skipped); nothing when it is not an array.</summary>
+    public static IEnumerable<JsonElement> Objects(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Array) yield break;
+        foreach (var entry in value.EnumerateArray())
+        {
+            if (entry.ValueKind == JsonValueKind.Object) yield return entry;
+        }
+    }
+
     public static IEnumerable<JsonObject> Objects(JsonNode? node) =>
         node is JsonArray array ? array.OfType<JsonObject>() : [];
 }

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIResponses;
 
@@ -85,6 +87,20 @@ internal static class ResponseObject
             OutputTokens = Lenient.Long(usage["output_tokens"]) ?? 0,
             ReasoningTokens = Lenient.Long(usage["output_tokens_details"]?["reasoning_tokens"]) ?? 0,
             TotalTokens = Lenient.Long(usage["total_tokens"]),
+        };
+    }
+
+    /// <summary>The same read of a stream event's usage element; a details value that is not an object reads as absent.</summary>
+    public static Usage? ReadUsage(JsonElement usage)
+    {
+        if (usage.ValueKind != JsonValueKind.Object) return null;
+        return new Usage
+        {
+            InputTokens = Lenient.Long(LenientJson.Get(usage, "input_tokens"u8)) ?? 0,
+            CachedInputTokens = Lenient.Long(LenientJson.Get(LenientJson.Get(usage, "input_tokens_details"u8), "cached_tokens"u8)) ?? 0,
+            OutputTokens = Lenient.Long(LenientJson.Get(usage, "output_tokens"u8)) ?? 0,
+            ReasoningTokens = Lenient.Long(LenientJson.Get(LenientJson.Get(usage, "output_tokens_details"u8), "reasoning_tokens"u8)) ?? 0,
+            TotalTokens = Lenient.Long(LenientJson.Get(usage, "total_tokens"u8)),
         };
     }
 

@@ -99,6 +99,49 @@ internal static class ResponsesItems
         }
     }
 
+    /// <summary>
+    /// The same for an output item of an upstream stream event, read in place; what a part keeps as JSON (a native
+    /// item) is copied out of the event's document.
+    /// </summary>
+    public static void ReadOutputItem(JsonElement item, List<ContentPart> parts)
+    {
+        var id = Lenient.String(LenientJson.Get(item, "id"u8));
+        var type = LenientJson.Get(item, "type"u8);
+        if (LenientJson.IsString(type, "reasoning"u8))
+        {
+            parts.Add(ReadReasoning(item));
+        }
+        else if (LenientJson.IsString(type, "message"u8))
+        {
+            var first = parts.Count;
+            foreach (var content in Lenient.Objects(LenientJson.Get(item, "content"u8)))
+            {
+                var text = Lenient.String(LenientJson.Get(content, "text"u8)) ?? Lenient.String(LenientJson.Get(content, "refusal"u8));
+                if (text is not null) parts.Add(new TextPart(text));
+            }
+            if (id is not null && parts.Count > first) ResponsesExtensions.Set(parts[first], ResponsesExtensions.Id, id);
+        }
+        else if (LenientJson.IsString(type, "function_call"u8))
+        {
+            var call = new ToolCallPart
+            {
+                Id = Lenient.String(LenientJson.Get(item, "call_id"u8)) ?? id ?? "",
+                Name = Lenient.String(LenientJson.Get(item, "name"u8)) ?? "",
+                Arguments = Lenient.String(LenientJson.Get(item, "arguments"u8)) is { Length: > 0 } arguments ? arguments : "{}",
+            };
+            if (id is not null) ResponsesExtensions.Set(call, ResponsesExtensions.Id, id);
+            parts.Add(call);
+        }
+        else if (LenientJson.IsString(type, "image_generation_call"u8) && Lenient.String(LenientJson.Get(item, "result"u8)) is { Length: > 0 } result)
+        {
+            parts.Add(new ImagePart { Data = result, MediaType = "image/" + (Lenient.String(LenientJson.Get(item, "output_format"u8)) ?? "png") });
+        }
+        else
+        {
+            parts.Add(new NativePart(Dialect.OpenAIResponses, JsonText.ToNode(item)!));
+        }
+    }
+
     /// <summary>A reasoning item; <paramref name="source"/> supplies a kept summary array and raw content when the part came from this dialect.</summary>
     public static JsonObject ReasoningItem(string? id, string text, string? encryptedContent, ReasoningPart? source = null)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
@@ -10,9 +11,47 @@ namespace PluginProxy.Formats.OpenAIResponses;
 /// <c>output_item.done</c> of an item whose content never streamed supplies it instead, and if no item events came
 /// at all the items of <c>response.completed</c> are used. The event type is read from the data (the
 /// <c>event:</c> line is optional). <c>error</c> and <c>response.failed</c> throw an <see cref="Abstractions.Upstream.UpstreamException"/>.
+/// Events are read in place from their UTF-8 data (a pooled document, disposed when <see cref="Decode"/> returns):
+/// only the strings an event keeps and the JSON it copies out (native items) outlive the call.
 /// </summary>
 internal sealed class ResponsesStreamDecoder : IStreamDecoder
 {
+    private enum EventType
+    {
+        Other,
+        Started,
+        ItemAdded,
+        TextDelta,
+        SummaryPartAdded,
+        ReasoningDelta,
+        ArgumentsDelta,
+        ItemDone,
+        Completed,
+        Incomplete,
+        Failed,
+        Error,
+    }
+
+    /// <summary>The event types read, by their names (matched against the data's <c>type</c> without a string, or the <c>event:</c> name).</summary>
+    private static readonly (string Name, byte[] Utf8, EventType Type)[] EventTypes =
+    [
+        // The deltas first: nearly every event is one.
+        ("response.output_text.delta", "response.output_text.delta"u8.ToArray(), EventType.TextDelta),
+        ("response.function_call_arguments.delta", "response.function_call_arguments.delta"u8.ToArray(), EventType.ArgumentsDelta),
+        ("response.reasoning_summary_text.delta", "response.reasoning_summary_text.delta"u8.ToArray(), EventType.ReasoningDelta),
+        ("response.reasoning_text.delta", "response.reasoning_text.delta"u8.ToArray(), EventType.ReasoningDelta),
+        ("response.refusal.delta", "response.refusal.delta"u8.ToArray(), EventType.TextDelta),
+        ("response.created", "response.created"u8.ToArray(), EventType.Started),
+        ("response.in_progress", "response.in_progress"u8.ToArray(), EventType.Started),
+        ("response.output_item.added", "response.output_item.added"u8.ToArray(), EventType.ItemAdded),
+        ("response.reasoning_summary_part.added", "response.reasoning_summary_part.added"u8.ToArray(), EventType.SummaryPartAdded),
+        ("response.output_item.done", "response.output_item.done"u8.ToArray(), EventType.ItemDone),
+        ("response.completed", "response.completed"u8.ToArray(), EventType.Completed),
+        ("response.incomplete", "response.incomplete"u8.ToArray(), EventType.Incomplete),
+        ("response.failed", "response.failed"u8.ToArray(), EventType.Failed),
+        ("error", "error"u8.ToArray(), EventType.Error),
+    ];
+
     private readonly Dictionary<string, int> callsByItemId = [];
     private readonly Dictionary<long, int> callsByOutputIndex = [];
     private readonly HashSet<int> callsWithStreamedArguments = [];
@@ -22,68 +61,74 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
     private bool started;
     private bool sawItemDone;
     private bool finished;
+    /// <summary>The item id looked up last (deltas of one call repeat it): matched in place, so no string per delta.</summary>
+    private string? lastItemId;
+    /// <summary>The key made last for an output index (deltas of one item repeat it).</summary>
+    private long? lastKeyPosition;
+    private string lastKey = "";
 
     /// <summary><c>response.completed</c> or <c>response.incomplete</c> arrived (<c>response.failed</c> throws).</summary>
     public bool EndedCleanly { get; private set; }
 
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
-        if (finished || sse.IsDone || JsonText.TryParse(sse.Data) is not JsonObject data) return;
-        switch (Lenient.String(data["type"]) ?? sse.Event)
+        if (finished || sse.IsDone) return;
+        using var document = LenientJson.TryParse(sse.Utf8Data);
+        if (document?.RootElement is not { ValueKind: JsonValueKind.Object } data) return;
+        var type = TypeOf(LenientJson.Get(data, "type"u8), sse.Event);
+        switch (type)
         {
-            case "response.created":
-            case "response.in_progress":
-                EnsureStarted(data["response"], output);
+            case EventType.Started:
+                EnsureStarted(LenientJson.Get(data, "response"u8), output);
                 break;
-            case "response.output_item.added" when Lenient.Object(data["item"]) is { } item:
-                EnsureStarted(null, output);
-                if (Lenient.String(item["type"]) == "function_call") StartCall(item, Lenient.Long(data["output_index"]), output);
+            case EventType.ItemAdded when LenientJson.Get(data, "item"u8) is { ValueKind: JsonValueKind.Object } item:
+                EnsureStarted(default, output);
+                if (LenientJson.IsString(LenientJson.Get(item, "type"u8), "function_call"u8))
+                    StartCall(item, Lenient.Long(LenientJson.Get(data, "output_index"u8)), output);
                 break;
-            case "response.output_text.delta":
-            case "response.refusal.delta":
-                if (Lenient.String(data["delta"]) is { Length: > 0 } text)
+            case EventType.TextDelta:
+                if (Lenient.String(LenientJson.Get(data, "delta"u8)) is { Length: > 0 } text)
                 {
-                    EnsureStarted(null, output);
-                    streamedItems.Add(ItemKey(data, null));
+                    EnsureStarted(default, output);
+                    streamedItems.Add(ItemKey(data, default));
                     output.Add(new TextDelta(0, text));
                 }
                 break;
-            case "response.reasoning_summary_part.added":
+            case EventType.SummaryPartAdded:
                 // Summary parts are joined with a blank line, as in non-stream reasoning items.
-                if (Lenient.Long(data["summary_index"]) > 0 && streamedItems.Contains(ItemKey(data, null)))
+                if (Lenient.Long(LenientJson.Get(data, "summary_index"u8)) > 0 && streamedItems.Contains(ItemKey(data, default)))
                     output.Add(new ReasoningDelta(0, "\n\n"));
                 break;
-            case "response.reasoning_summary_text.delta":
-            case "response.reasoning_text.delta":
-                if (Lenient.String(data["delta"]) is { Length: > 0 } thought)
+            case EventType.ReasoningDelta:
+                if (Lenient.String(LenientJson.Get(data, "delta"u8)) is { Length: > 0 } thought)
                 {
-                    EnsureStarted(null, output);
-                    streamedItems.Add(ItemKey(data, null));
+                    EnsureStarted(default, output);
+                    streamedItems.Add(ItemKey(data, default));
                     output.Add(new ReasoningDelta(0, thought));
                 }
                 break;
-            case "response.function_call_arguments.delta":
-                if (Lenient.String(data["delta"]) is { Length: > 0 } fragment && FindCall(Lenient.String(data["item_id"]), Lenient.Long(data["output_index"])) is { } index)
+            case EventType.ArgumentsDelta:
+                if (Lenient.String(LenientJson.Get(data, "delta"u8)) is { Length: > 0 } fragment
+                    && FindCall(LenientJson.Get(data, "item_id"u8), Lenient.Long(LenientJson.Get(data, "output_index"u8))) is { } index)
                 {
                     callsWithStreamedArguments.Add(index);
                     output.Add(new ToolCallArgumentsDelta(0, index, fragment));
                 }
                 break;
-            case "response.output_item.done" when Lenient.Object(data["item"]) is { } item:
-                EnsureStarted(null, output);
+            case EventType.ItemDone when LenientJson.Get(data, "item"u8) is { ValueKind: JsonValueKind.Object } item:
+                EnsureStarted(default, output);
                 sawItemDone = true;
-                FinishItem(item, Lenient.Long(data["output_index"]), ItemKey(data, item), output);
+                FinishItem(item, Lenient.Long(LenientJson.Get(data, "output_index"u8)), ItemKey(data, item), output);
                 break;
-            case "response.completed":
-                Finish(Lenient.Object(data["response"]) ?? [], "completed", output);
+            case EventType.Completed:
+                Finish(LenientJson.Get(data, "response"u8), "completed", output);
                 break;
-            case "response.incomplete":
-                Finish(Lenient.Object(data["response"]) ?? [], "incomplete", output);
+            case EventType.Incomplete:
+                Finish(LenientJson.Get(data, "response"u8), "incomplete", output);
                 break;
-            case "response.failed":
-                throw ResponsesErrors.Failure(data["response"]?["error"], data);
-            case "error":
-                throw ResponsesErrors.Failure(data["error"] ?? data, data);
+            case EventType.Failed:
+            case EventType.Error:
+                throw Failure(type, sse.Data);
         }
     }
 
@@ -95,94 +140,147 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
         output.Add(ResponseCompleted.Instance);
     }
 
-    private void EnsureStarted(JsonNode? response, List<StreamEvent> output)
+    /// <summary>The event's type from its data's <c>type</c> when that is a string, else from the <c>event:</c> name.</summary>
+    private static EventType TypeOf(JsonElement type, string? eventName)
+    {
+        if (type.ValueKind == JsonValueKind.String)
+        {
+            foreach (var (_, utf8, eventType) in EventTypes)
+            {
+                if (type.ValueEquals(utf8)) return eventType;
+            }
+            return EventType.Other;
+        }
+        if (eventName is null) return EventType.Other;
+        foreach (var (name, _, eventType) in EventTypes)
+        {
+            if (name == eventName) return eventType;
+        }
+        return EventType.Other;
+    }
+
+    /// <summary>A failure is rare: it is read from text into a DOM, as it always was, for the same exception.</summary>
+    private static Exception Failure(EventType type, string text)
+    {
+        var data = (JsonObject)JsonText.TryParse(text)!;
+        return type == EventType.Failed
+            ? ResponsesErrors.Failure(data["response"]?["error"], data)
+            : ResponsesErrors.Failure(data["error"] ?? data, data);
+    }
+
+    private void EnsureStarted(JsonElement response, List<StreamEvent> output)
     {
         if (started) return;
         started = true;
         output.Add(new ResponseStarted(
-            Lenient.String(response?["id"]) ?? ResponseObject.NormalizeId(null),
-            Lenient.String(response?["model"]) ?? "",
-            Lenient.Long(response?["created_at"]) ?? ResponseObject.NowUnixSeconds()));
+            Lenient.String(LenientJson.Get(response, "id"u8)) ?? ResponseObject.NormalizeId(null),
+            Lenient.String(LenientJson.Get(response, "model"u8)) ?? "",
+            Lenient.Long(LenientJson.Get(response, "created_at"u8)) ?? ResponseObject.NowUnixSeconds()));
     }
 
-    private int StartCall(JsonObject item, long? outputIndex, List<StreamEvent> output)
+    private int StartCall(JsonElement item, long? outputIndex, List<StreamEvent> output)
     {
         var index = callCount++;
-        var itemId = Lenient.String(item["id"]);
+        var itemId = Lenient.String(LenientJson.Get(item, "id"u8));
         if (itemId is not null) callsByItemId[itemId] = index;
         if (outputIndex is { } position) callsByOutputIndex[position] = index;
-        output.Add(new ToolCallStarted(0, index, Lenient.String(item["call_id"]) ?? itemId ?? "", Lenient.String(item["name"]) ?? ""));
+        output.Add(new ToolCallStarted(0, index, Lenient.String(LenientJson.Get(item, "call_id"u8)) ?? itemId ?? "", Lenient.String(LenientJson.Get(item, "name"u8)) ?? ""));
         return index;
     }
 
-    private int? FindCall(string? itemId, long? outputIndex)
+    /// <summary>The call an item id (a string element) or output index names; by id first.</summary>
+    private int? FindCall(JsonElement itemId, long? outputIndex)
     {
-        if (itemId is not null && callsByItemId.TryGetValue(itemId, out var byId)) return byId;
+        if (itemId.ValueKind == JsonValueKind.String)
+        {
+            // Every delta of a call repeats its id: the id matched last is compared in place before one is read out.
+            var id = lastItemId is not null && itemId.ValueEquals(lastItemId) ? lastItemId : itemId.GetString()!;
+            if (callsByItemId.TryGetValue(id, out var byId))
+            {
+                lastItemId = id;
+                return byId;
+            }
+        }
         if (outputIndex is { } position && callsByOutputIndex.TryGetValue(position, out var byIndex)) return byIndex;
         return null;
     }
 
     /// <summary>Emits what a finished item holds beyond what already streamed.</summary>
-    private void FinishItem(JsonObject item, long? outputIndex, string key, List<StreamEvent> output)
+    private void FinishItem(JsonElement item, long? outputIndex, string key, List<StreamEvent> output)
     {
-        switch (Lenient.String(item["type"]))
+        var type = LenientJson.Get(item, "type"u8);
+        if (LenientJson.IsString(type, "function_call"u8))
         {
-            case "function_call":
-                var index = FindCall(Lenient.String(item["id"]), outputIndex) ?? StartCall(item, outputIndex, output);
-                if (!callsWithStreamedArguments.Contains(index) && Lenient.String(item["arguments"]) is { Length: > 0 } arguments)
-                    output.Add(new ToolCallArgumentsDelta(0, index, arguments));
-                break;
-            case "reasoning":
-                var reasoning = ResponsesItems.ReadReasoning(item);
-                if (!streamedItems.Contains(key) && reasoning.Text.Length > 0) output.Add(new ReasoningDelta(0, reasoning.Text));
-                if (reasoning.Signature is not null) output.Add(new ReasoningSignature(0, reasoning.Signature, Dialect.OpenAIResponses));
-                break;
-            case "message":
-                if (streamedItems.Contains(key)) break;
-                foreach (var content in Lenient.Objects(item["content"]))
+            var index = FindCall(LenientJson.Get(item, "id"u8), outputIndex) ?? StartCall(item, outputIndex, output);
+            if (!callsWithStreamedArguments.Contains(index) && Lenient.String(LenientJson.Get(item, "arguments"u8)) is { Length: > 0 } arguments)
+                output.Add(new ToolCallArgumentsDelta(0, index, arguments));
+        }
+        else if (LenientJson.IsString(type, "reasoning"u8))
+        {
+            var reasoning = ResponsesItems.ReadReasoning(item);
+            if (!streamedItems.Contains(key) && reasoning.Text.Length > 0) output.Add(new ReasoningDelta(0, reasoning.Text));
+            if (reasoning.Signature is not null) output.Add(new ReasoningSignature(0, reasoning.Signature, Dialect.OpenAIResponses));
+        }
+        else if (LenientJson.IsString(type, "message"u8))
+        {
+            if (streamedItems.Contains(key)) return;
+            foreach (var content in Lenient.Objects(LenientJson.Get(item, "content"u8)))
+            {
+                if ((Lenient.String(LenientJson.Get(content, "text"u8)) ?? Lenient.String(LenientJson.Get(content, "refusal"u8))) is { Length: > 0 } text)
+                    output.Add(new TextDelta(0, text));
+            }
+        }
+        else
+        {
+            var parts = new List<ContentPart>();
+            ResponsesItems.ReadOutputItem(item, parts);
+            foreach (var part in parts)
+            {
+                output.Add(part switch
                 {
-                    if ((Lenient.String(content["text"]) ?? Lenient.String(content["refusal"])) is { Length: > 0 } text)
-                        output.Add(new TextDelta(0, text));
-                }
-                break;
-            default:
-                var parts = new List<ContentPart>();
-                ResponsesItems.ReadOutputItem(item, parts);
-                foreach (var part in parts)
-                {
-                    output.Add(part switch
-                    {
-                        ImagePart image => new ImageDelta(0, image.MediaType ?? "image/png", image.Data ?? ""),
-                        _ => new NativeDelta(0, (NativePart)part),
-                    });
-                }
-                break;
+                    ImagePart image => new ImageDelta(0, image.MediaType ?? "image/png", image.Data ?? ""),
+                    _ => new NativeDelta(0, (NativePart)part),
+                });
+            }
         }
     }
 
-    private void Finish(JsonObject response, string defaultStatus, List<StreamEvent> output)
+    /// <param name="response">The event's response object; anything else reads as an empty one.</param>
+    private void Finish(JsonElement response, string defaultStatus, List<StreamEvent> output)
     {
         EnsureStarted(response, output);
         if (!sawItemDone)
         {
             var position = 0L;
-            foreach (var item in Lenient.Objects(response["output"]))
+            foreach (var item in Lenient.Objects(LenientJson.Get(response, "output"u8)))
             {
                 FinishItem(item, position, "#" + position, output);
                 position++;
             }
         }
-        if (response["grounding_metadata"] is JsonObject grounding) output.Add(new GroundingReported(0, grounding.DeepClone()));
-        if (ResponseObject.ReadUsage(response["usage"]) is { } usage) output.Add(new UsageReported(usage));
-        var status = Lenient.String(response["status"]) ?? defaultStatus;
-        var incompleteReason = Lenient.String(response["incomplete_details"]?["reason"]);
+        if (LenientJson.Get(response, "grounding_metadata"u8) is { ValueKind: JsonValueKind.Object } grounding)
+            output.Add(new GroundingReported(0, JsonText.ToNode(grounding)!));
+        if (ResponseObject.ReadUsage(LenientJson.Get(response, "usage"u8)) is { } usage) output.Add(new UsageReported(usage));
+        var status = Lenient.String(LenientJson.Get(response, "status"u8)) ?? defaultStatus;
+        var incompleteReason = Lenient.String(LenientJson.Get(LenientJson.Get(response, "incomplete_details"u8), "reason"u8));
         output.Add(new ChoiceFinished(0, ResponsesResponseCodec.FinishReasonFor(status, incompleteReason, callCount > 0), incompleteReason ?? status));
         finished = true;
         EndedCleanly = true;
     }
 
     /// <summary>Identifies an item across its events: by output index when given, else by item id.</summary>
-    private static string ItemKey(JsonObject data, JsonObject? item) =>
-        Lenient.Long(data["output_index"]) is { } position ? "#" + position
-        : Lenient.String(data["item_id"]) ?? Lenient.String(item?["id"]) ?? "";
+    private string ItemKey(JsonElement data, JsonElement item)
+    {
+        if (Lenient.Long(LenientJson.Get(data, "output_index"u8)) is { } position)
+        {
+            // The deltas of one item repeat its index: its key is made once.
+            if (position != lastKeyPosition)
+            {
+                lastKeyPosition = position;
+                lastKey = "#" + position;
+            }
+            return lastKey;
+        }
+        return Lenient.String(LenientJson.Get(data, "item_id"u8)) ?? Lenient.String(LenientJson.Get(item, "id"u8)) ?? "";
+    }
 }
