@@ -103,7 +103,8 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
             }
         }
         // Copied out: the document is gone after this event.
-        if (GeminiElement.TryGet(candidate, "groundingMetadata", out var grounding)) output.Add(new GroundingReported(index, JsonText.ToNode(grounding)));
+        if (GeminiElement.TryGet(candidate, "groundingMetadata", out var grounding) && JsonText.ToNode(grounding) is { } kept)
+            output.Add(new GroundingReported(index, kept));
         if (GeminiJson.String(candidate, "finishReason") is { } reason && !state.Finished)
         {
             state.Finished = true;
