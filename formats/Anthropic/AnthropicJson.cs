@@ -75,6 +75,29 @@ internal static class AnthropicJson
             ? value.GetString()
             : null;
 
+    // ---- upstream JSON, as elements (stream events): lenient, as the DOM readers below ----
+
+    /// <summary>
+    /// A number from upstream JSON, 0 when <paramref name="obj"/> is not an object or the member is absent or not a
+    /// number; read through a double, as <see cref="Count(JsonObject?, string)"/> reads it.
+    /// </summary>
+    public static long Count(JsonElement obj, string key) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Number
+            ? ToCount(value)
+            : 0;
+
+    /// <summary>A JSON number as a count (through a double; out of double's range reads as infinity does).</summary>
+    public static long ToCount(JsonElement number) =>
+        number.TryGetDouble(out var d) ? (long)d : (long)double.Parse(number.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    /// <summary>The member <paramref name="key"/> when it is an object (upstream JSON: anything else reads as absent).</summary>
+    public static bool TryObject(JsonElement obj, string key, out JsonElement value)
+    {
+        if (obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(key, out value) && value.ValueKind == JsonValueKind.Object) return true;
+        value = default;
+        return false;
+    }
+
     // ---- upstream JSON, as a DOM ----
     /// <summary>A number from upstream JSON, 0 when absent or not a number (upstream bodies are not validated).</summary>
     public static long Count(JsonObject? obj, string key) =>

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
@@ -46,52 +47,100 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
     /// </summary>
     public bool EndedCleanly { get; private set; }
 
+    private enum EventType
+    {
+        Other,
+        MessageStart,
+        ContentBlockStart,
+        ContentBlockDelta,
+        ContentBlockStop,
+        MessageDelta,
+        MessageStop,
+        Error,
+    }
+
+    /// <summary>
+    /// Reads the event's UTF-8 data as a pooled document: nothing kept points into it (strings are materialized, JSON
+    /// kept whole is copied out) since the reader reuses its buffer after this call.
+    /// </summary>
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
-        if (JsonText.TryParse(sse.Data) is not JsonObject data) return;
-        switch (Text(data, "type") ?? sse.Event)
+        using var document = Utf8JsonParse.TryParse(sse.Utf8Data);
+        if (document is null) return;
+        var data = document.RootElement;
+        if (data.ValueKind != JsonValueKind.Object) return;
+        switch (TypeOf(data) ?? TypeOf(sse.Event))
         {
-            case "message_start":
-                var message = data["message"] as JsonObject;
+            case EventType.MessageStart:
+                TryObject(data, "message", out var message);
                 output.Add(new ResponseStarted(Text(message, "id") ?? "", Text(message, "model") ?? "", DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-                if (message?["usage"] is JsonObject startUsage)
+                if (TryObject(message, "usage", out var startUsage))
                 {
                     ReadUsage(startUsage);
                     output.Add(new UsageReported(CurrentUsage()));
                 }
                 return;
-            case "content_block_start":
-                StartBlock((int)Count(data, "index"), data["content_block"] as JsonObject, output);
+            case EventType.ContentBlockStart:
+                if (TryObject(data, "content_block", out var block)) StartBlock((int)Count(data, "index"), block, output);
                 return;
-            case "content_block_delta":
-                BlockDelta((int)Count(data, "index"), data["delta"] as JsonObject, output);
+            case EventType.ContentBlockDelta:
+                if (TryObject(data, "delta", out var delta)) BlockDelta((int)Count(data, "index"), delta, output);
                 return;
-            case "content_block_stop":
+            case EventType.ContentBlockStop:
                 StopBlock((int)Count(data, "index"), output);
                 return;
-            case "message_delta":
+            case EventType.MessageDelta:
                 // Grounding goes out before the finish: encoders may close the choice (and its grounding slot) on it.
-                if (data["grounding_metadata"] is { } grounding) output.Add(new GroundingReported(0, grounding.DeepClone()));
-                if (Text(data["delta"] as JsonObject, "stop_reason") is { } stopReason)
+                if (data.TryGetProperty("grounding_metadata"u8, out var grounding) && JsonText.ToNode(grounding) is { } kept)
+                    output.Add(new GroundingReported(0, kept));
+                TryObject(data, "delta", out var messageDelta);
+                if (Text(messageDelta, "stop_reason") is { } stopReason)
                 {
                     output.Add(new ChoiceFinished(0, FinishReasonFor(stopReason)!.Value, stopReason));
                     _finished = true;
                     EndedCleanly = true;
                 }
-                if (data["usage"] is JsonObject usage)
+                if (TryObject(data, "usage", out var usage))
                 {
                     ReadUsage(usage);
                     output.Add(new UsageReported(CurrentUsage()));
                 }
                 return;
-            case "message_stop":
+            case EventType.MessageStop:
                 EndedCleanly = true;
                 return;
-            case "error":
-                throw AnthropicResponseCodec.UpstreamError(data, sse.Data);
+            case EventType.Error:
+                // Rare: read as the response decoder reads an error body, from the text.
+                throw AnthropicResponseCodec.UpstreamError((JsonObject)JsonNode.Parse(sse.Data)!, sse.Data);
             // ping and unknown events carry nothing canonical.
         }
     }
+
+    /// <summary>The event's <c>type</c>: null when absent or not a string (the SSE event name is used then).</summary>
+    private static EventType? TypeOf(JsonElement data)
+    {
+        if (!data.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String) return null;
+        if (type.ValueEquals("content_block_delta"u8)) return EventType.ContentBlockDelta;
+        if (type.ValueEquals("content_block_start"u8)) return EventType.ContentBlockStart;
+        if (type.ValueEquals("content_block_stop"u8)) return EventType.ContentBlockStop;
+        if (type.ValueEquals("message_start"u8)) return EventType.MessageStart;
+        if (type.ValueEquals("message_delta"u8)) return EventType.MessageDelta;
+        if (type.ValueEquals("message_stop"u8)) return EventType.MessageStop;
+        if (type.ValueEquals("error"u8)) return EventType.Error;
+        return EventType.Other;
+    }
+
+    private static EventType TypeOf(string? eventName) => eventName switch
+    {
+        "content_block_delta" => EventType.ContentBlockDelta,
+        "content_block_start" => EventType.ContentBlockStart,
+        "content_block_stop" => EventType.ContentBlockStop,
+        "message_start" => EventType.MessageStart,
+        "message_delta" => EventType.MessageDelta,
+        "message_stop" => EventType.MessageStop,
+        "error" => EventType.Error,
+        _ => EventType.Other,
+    };
 
     public void Complete(List<StreamEvent> output)
     {
@@ -100,9 +149,8 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
         output.Add(ResponseCompleted.Instance);
     }
 
-    private void StartBlock(int index, JsonObject? block, List<StreamEvent> output)
+    private void StartBlock(int index, JsonElement block, List<StreamEvent> output)
     {
-        if (block is null) return;
         switch (Text(block, "type"))
         {
             case "text":
@@ -121,38 +169,51 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
                 var toolIndex = _toolCount++;
                 _blocks[index] = new Block(BlockKind.ToolUse) { ToolIndex = toolIndex };
                 output.Add(new ToolCallStarted(0, toolIndex, Text(block, "id") ?? "", Text(block, "name") ?? ""));
-                if (block["input"] is JsonObject { Count: > 0 } input)
+                if (TryObject(block, "input", out var input) && HasMembers(input))
                     output.Add(new ToolCallArgumentsDelta(0, toolIndex, JsonText.Serialize(input)));
                 return;
-            case "image" when block["source"] is JsonObject source && Text(source, "type") == "base64":
+            case "image" when TryObject(block, "source", out var source) && IsString(source, "type", "base64"u8):
                 output.Add(new ImageDelta(0, Text(source, "media_type") ?? "image/png", Text(source, "data") ?? ""));
                 return;
             default:
-                _blocks[index] = new Block(BlockKind.Native) { Native = block.DeepClone().AsObject() };
+                // Copied out: the document is gone when the block stops.
+                _blocks[index] = new Block(BlockKind.Native) { Native = (JsonObject)JsonText.ToNode(block)! };
                 return;
         }
     }
 
-    private void BlockDelta(int index, JsonObject? delta, List<StreamEvent> output)
+    private void BlockDelta(int index, JsonElement delta, List<StreamEvent> output)
     {
-        if (delta is null || !_blocks.TryGetValue(index, out var block)) return;
-        switch (Text(delta, "type"))
+        if (!_blocks.TryGetValue(index, out var block)
+            || !delta.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String) return;
+        if (type.ValueEquals("text_delta"u8))
         {
-            case "text_delta" when Text(delta, "text") is { Length: > 0 } text:
-                output.Add(new TextDelta(0, text));
-                return;
-            case "thinking_delta" when Text(delta, "thinking") is { Length: > 0 } thinking:
-                output.Add(new ReasoningDelta(0, thinking));
-                return;
-            case "signature_delta" when Text(delta, "signature") is { Length: > 0 } signature:
-                output.Add(new ReasoningSignature(0, signature, Dialect.Anthropic));
-                return;
-            case "input_json_delta" when Text(delta, "partial_json") is { Length: > 0 } fragment:
-                if (block.Kind == BlockKind.ToolUse) output.Add(new ToolCallArgumentsDelta(0, block.ToolIndex, fragment));
-                else if (block.Kind == BlockKind.Native) (block.NativeInput ??= new StringBuilder()).Append(fragment);
-                return;
+            if (Text(delta, "text") is { Length: > 0 } text) output.Add(new TextDelta(0, text));
+        }
+        else if (type.ValueEquals("thinking_delta"u8))
+        {
+            if (Text(delta, "thinking") is { Length: > 0 } thinking) output.Add(new ReasoningDelta(0, thinking));
+        }
+        else if (type.ValueEquals("signature_delta"u8))
+        {
+            if (Text(delta, "signature") is { Length: > 0 } signature) output.Add(new ReasoningSignature(0, signature, Dialect.Anthropic));
+        }
+        else if (type.ValueEquals("input_json_delta"u8))
+        {
+            if (Text(delta, "partial_json") is not { Length: > 0 } fragment) return;
+            if (block.Kind == BlockKind.ToolUse) output.Add(new ToolCallArgumentsDelta(0, block.ToolIndex, fragment));
+            else if (block.Kind == BlockKind.Native) (block.NativeInput ??= new StringBuilder()).Append(fragment);
         }
     }
+
+    private static bool HasMembers(JsonElement obj)
+    {
+        using var members = obj.EnumerateObject();
+        return members.MoveNext();
+    }
+
+    private static bool IsString(JsonElement obj, string key, ReadOnlySpan<byte> expected) =>
+        obj.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(expected);
 
     private void StopBlock(int index, List<StreamEvent> output)
     {
@@ -163,17 +224,17 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
     }
 
     /// <summary>Later usage objects override the counts they carry (message_delta repeats or extends message_start).</summary>
-    private void ReadUsage(JsonObject usage)
+    private void ReadUsage(JsonElement usage)
     {
-        Override(ref _inputTokens, usage, "input_tokens");
-        Override(ref _cacheRead, usage, "cache_read_input_tokens");
-        Override(ref _cacheCreation, usage, "cache_creation_input_tokens");
-        Override(ref _outputTokens, usage, "output_tokens");
+        Override(ref _inputTokens, usage, "input_tokens"u8);
+        Override(ref _cacheRead, usage, "cache_read_input_tokens"u8);
+        Override(ref _cacheCreation, usage, "cache_creation_input_tokens"u8);
+        Override(ref _outputTokens, usage, "output_tokens"u8);
     }
 
-    private static void Override(ref long field, JsonObject usage, string key)
+    private static void Override(ref long field, JsonElement usage, ReadOnlySpan<byte> key)
     {
-        if (usage[key] is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number) field = Count(usage, key);
+        if (usage.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Number) field = ToCount(value);
     }
 
     private Usage CurrentUsage() => DecodeUsage(_inputTokens, _cacheRead, _cacheCreation, _outputTokens);

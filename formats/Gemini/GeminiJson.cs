@@ -78,4 +78,26 @@ internal static class GeminiJson
     }
 
     public static bool IsTrue(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.True;
+
+    // ---- lenient readers over elements (upstream stream chunks), as the DOM readers above ----
+
+    /// <summary>A string field (either spelling, see <see cref="GeminiElement.TryGet"/>); null when absent or not a string.</summary>
+    public static string? String(JsonElement obj, string camelName) =>
+        GeminiElement.TryGet(obj, camelName, out var value) ? GeminiElement.AsString(value) : null;
+
+    /// <summary>An integer field read as <see cref="AsLong(JsonNode?)"/> reads it; null when absent or unreadable.</summary>
+    public static long? Long(JsonElement obj, string camelName) =>
+        GeminiElement.TryGet(obj, camelName, out var value) ? AsLong(value) : null;
+
+    /// <summary>The field when it is an object (either spelling); anything else reads as absent.</summary>
+    public static bool TryObject(JsonElement obj, string camelName, out JsonElement value) =>
+        GeminiElement.TryGet(obj, camelName, out value) && value.ValueKind == JsonValueKind.Object;
+
+    public static long? AsLong(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number when value.TryGetInt64(out var l) => l,
+        JsonValueKind.Number when value.TryGetDouble(out var d) => (long)d,
+        JsonValueKind.String when long.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) => s,
+        _ => null,
+    };
 }

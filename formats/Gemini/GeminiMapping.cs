@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 
@@ -58,6 +59,23 @@ internal static class GeminiMapping
             ReasoningTokens = thoughts,
             CachedInputTokens = GeminiJson.AsLong(GeminiJson.Get(metadata, "cachedContentTokenCount")) ?? 0,
             TotalTokens = GeminiJson.AsLong(GeminiJson.Get(metadata, "totalTokenCount")),
+        };
+    }
+
+    /// <summary><see cref="DecodeUsage(JsonObject)"/> over an element (stream chunks).</summary>
+    public static Usage DecodeUsage(JsonElement metadata)
+    {
+        var prompt = GeminiJson.Long(metadata, "promptTokenCount") ?? 0;
+        var toolPrompt = GeminiJson.Long(metadata, "toolUsePromptTokenCount") ?? 0;
+        var candidates = GeminiJson.Long(metadata, "candidatesTokenCount") ?? 0;
+        var thoughts = GeminiJson.Long(metadata, "thoughtsTokenCount") ?? 0;
+        return new Usage
+        {
+            InputTokens = prompt + toolPrompt,
+            OutputTokens = candidates + thoughts,
+            ReasoningTokens = thoughts,
+            CachedInputTokens = GeminiJson.Long(metadata, "cachedContentTokenCount") ?? 0,
+            TotalTokens = GeminiJson.Long(metadata, "totalTokenCount"),
         };
     }
 

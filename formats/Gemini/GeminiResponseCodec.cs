@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Upstream;
@@ -52,6 +53,19 @@ internal static class GeminiResponseCodec
         var status = (int)(GeminiJson.AsLong(error["code"]) ?? 500);
         var message = GeminiJson.AsString(error["message"]) ?? $"upstream returned error {status}";
         throw new UpstreamException(UpstreamException.KindFor(status), status, message, JsonText.Serialize(root));
+    }
+
+    /// <summary><see cref="Unwrap(JsonObject)"/> over an element (stream chunks).</summary>
+    public static JsonElement Unwrap(JsonElement root) =>
+        !root.TryGetProperty("candidates"u8, out _) && root.TryGetProperty("response"u8, out var inner) && inner.ValueKind == JsonValueKind.Object
+            ? inner
+            : root;
+
+    /// <summary><see cref="ThrowIfError(JsonObject)"/> over an element; the rare error chunk is copied to a DOM so it reads the same.</summary>
+    public static void ThrowIfError(JsonElement root)
+    {
+        if (root.TryGetProperty("error"u8, out var error) && error.ValueKind == JsonValueKind.Object)
+            ThrowIfError((JsonObject)JsonText.ToNode(root)!);
     }
 
     private static Choice DecodeCandidate(JsonObject candidate, int position, JsonObject extensions)

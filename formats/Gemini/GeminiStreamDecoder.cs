@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
 using PluginProxy.Formats.Sse;
@@ -13,6 +13,7 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
 {
     private readonly SortedDictionary<int, ChoiceState> _choices = [];
     private bool _started;
+    private readonly List<StreamEvent> _finishes = [];
 
     private sealed class ChoiceState
     {
@@ -23,25 +24,32 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
     /// <summary>Every candidate seen has its <c>finishReason</c> (or the prompt was blocked); Gemini has no other end marker.</summary>
     public bool EndedCleanly => _choices.Count > 0 && _choices.Values.All(c => c.Finished);
 
+    /// <summary>
+    /// Reads the event's UTF-8 data as a pooled document: nothing kept points into it (strings are materialized, JSON
+    /// kept whole is copied out) since the reader reuses its buffer after this call.
+    /// </summary>
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
         if (sse.IsDone) return;
-        switch (JsonText.TryParse(sse.Data))
+        using var document = Utf8JsonParse.TryParse(sse.Utf8Data);
+        if (document is null) return;
+        var root = document.RootElement;
+        switch (root.ValueKind)
         {
-            case JsonObject chunk:
-                DecodeChunk(chunk, output);
+            case JsonValueKind.Object:
+                DecodeChunk(root, output);
                 break;
             // A body read without alt=sse is one JSON array of chunks.
-            case JsonArray chunks:
-                foreach (var item in chunks)
+            case JsonValueKind.Array:
+                foreach (var item in root.EnumerateArray())
                 {
-                    if (item is JsonObject chunk) DecodeChunk(chunk, output);
+                    if (item.ValueKind == JsonValueKind.Object) DecodeChunk(item, output);
                 }
                 break;
         }
     }
 
-    private void DecodeChunk(JsonObject raw, List<StreamEvent> output)
+    private void DecodeChunk(JsonElement raw, List<StreamEvent> output)
     {
         var chunk = GeminiResponseCodec.Unwrap(raw);
         GeminiResponseCodec.ThrowIfError(chunk);
@@ -49,24 +57,26 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
         {
             _started = true;
             output.Add(new ResponseStarted(
-                GeminiJson.AsString(GeminiJson.Get(chunk, "responseId")) ?? GeminiMapping.NewResponseId(),
-                GeminiJson.AsString(GeminiJson.Get(chunk, "modelVersion")) ?? "",
-                GeminiMapping.ParseCreateTime(GeminiJson.AsString(GeminiJson.Get(chunk, "createTime"))) ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+                GeminiJson.String(chunk, "responseId") ?? GeminiMapping.NewResponseId(),
+                GeminiJson.String(chunk, "modelVersion") ?? "",
+                GeminiMapping.ParseCreateTime(GeminiJson.String(chunk, "createTime")) ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         }
 
         // Usage goes out before the finish events so encoders that close on ChoiceFinished already have it.
-        var finishes = new List<StreamEvent>();
-        var candidates = GeminiJson.Get(chunk, "candidates") as JsonArray;
-        if (candidates is not null)
+        var finishes = _finishes;
+        finishes.Clear();
+        var candidateCount = 0;
+        if (GeminiElement.TryGet(chunk, "candidates", out var candidates) && candidates.ValueKind == JsonValueKind.Array)
         {
-            for (var i = 0; i < candidates.Count; i++)
+            foreach (var candidate in candidates.EnumerateArray())
             {
-                if (candidates[i] is JsonObject candidate) DecodeCandidate(candidate, i, output, finishes);
+                if (candidate.ValueKind == JsonValueKind.Object) DecodeCandidate(candidate, candidateCount, output, finishes);
+                candidateCount++;
             }
         }
-        if (candidates is not { Count: > 0 }
-            && GeminiJson.Get(chunk, "promptFeedback") is JsonObject feedback
-            && GeminiJson.AsString(GeminiJson.Get(feedback, "blockReason")) is { } blockReason)
+        if (candidateCount == 0
+            && GeminiJson.TryObject(chunk, "promptFeedback", out var feedback)
+            && GeminiJson.String(feedback, "blockReason") is { } blockReason)
         {
             var state = State(0);
             if (!state.Finished)
@@ -75,23 +85,27 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
                 finishes.Add(new ChoiceFinished(0, FinishReason.ContentFilter, blockReason));
             }
         }
-        if (GeminiJson.Get(chunk, "usageMetadata") is JsonObject usage) output.Add(new UsageReported(GeminiMapping.DecodeUsage(usage)));
+        if (GeminiJson.TryObject(chunk, "usageMetadata", out var usage)) output.Add(new UsageReported(GeminiMapping.DecodeUsage(usage)));
         output.AddRange(finishes);
+        finishes.Clear();
     }
 
-    private void DecodeCandidate(JsonObject candidate, int position, List<StreamEvent> output, List<StreamEvent> finishes)
+    private void DecodeCandidate(JsonElement candidate, int position, List<StreamEvent> output, List<StreamEvent> finishes)
     {
-        var index = (int)(GeminiJson.AsLong(GeminiJson.Get(candidate, "index")) ?? position);
+        var index = (int)(GeminiJson.Long(candidate, "index") ?? position);
         var state = State(index);
-        if (GeminiJson.Get(candidate, "content") is JsonObject content && GeminiJson.Get(content, "parts") is JsonArray parts)
+        if (GeminiJson.TryObject(candidate, "content", out var content)
+            && GeminiElement.TryGet(content, "parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
         {
-            foreach (var node in parts)
+            foreach (var part in parts.EnumerateArray())
             {
-                if (node is JsonObject part) DecodePart(part, index, state, output);
+                if (part.ValueKind == JsonValueKind.Object) DecodePart(part, index, state, output);
             }
         }
-        if (GeminiJson.Get(candidate, "groundingMetadata") is { } grounding) output.Add(new GroundingReported(index, grounding.DeepClone()));
-        if (GeminiJson.AsString(GeminiJson.Get(candidate, "finishReason")) is { } reason && !state.Finished)
+        // Copied out: the document is gone after this event.
+        if (GeminiElement.TryGet(candidate, "groundingMetadata", out var grounding) && JsonText.ToNode(grounding) is { } kept)
+            output.Add(new GroundingReported(index, kept));
+        if (GeminiJson.String(candidate, "finishReason") is { } reason && !state.Finished)
         {
             state.Finished = true;
             finishes.Add(new ChoiceFinished(index, GeminiMapping.DecodeFinishReason(reason, state.ToolCalls > 0), reason));
@@ -103,38 +117,52 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
     /// signature on a text part, so that one is sent as a Gemini <see cref="ReasoningSignature"/> right after the
     /// part it closed.
     /// </summary>
-    private static void DecodePart(JsonObject part, int choice, ChoiceState state, List<StreamEvent> output)
+    private static void DecodePart(JsonElement part, int choice, ChoiceState state, List<StreamEvent> output)
     {
-        var signature = GeminiJson.AsString(GeminiJson.Get(part, "thoughtSignature"));
-        if (GeminiJson.Get(part, "functionCall") is JsonObject call)
+        var signature = GeminiJson.String(part, "thoughtSignature");
+        if (GeminiJson.TryObject(part, "functionCall", out var call))
         {
             var index = state.ToolCalls++;
-            var args = GeminiJson.Get(call, "args");
+            var hasArgs = GeminiJson.TryObject(call, "args", out var args);
             output.Add(new ToolCallStarted(choice, index,
-                GeminiJson.AsString(GeminiJson.Get(call, "id")) ?? GeminiMapping.NewCallId(),
-                GeminiJson.AsString(GeminiJson.Get(call, "name")) ?? "",
+                GeminiJson.String(call, "id") ?? GeminiMapping.NewCallId(),
+                GeminiJson.String(call, "name") ?? "",
                 signature,
                 signature is null ? null : Dialect.Gemini));
-            output.Add(new ToolCallArgumentsDelta(choice, index, args is JsonObject ? JsonText.Serialize(args) : "{}"));
+            output.Add(new ToolCallArgumentsDelta(choice, index, hasArgs ? JsonText.Serialize(args) : "{}"));
             return;
         }
-        if (GeminiJson.Get(part, "inlineData") is JsonObject inline && GeminiJson.AsString(GeminiJson.Get(inline, "data")) is { } data)
+        if (GeminiJson.TryObject(part, "inlineData", out var inline) && GeminiJson.String(inline, "data") is { } data)
         {
-            var mimeType = GeminiJson.AsString(GeminiJson.Get(inline, "mimeType")) ?? "application/octet-stream";
+            var mimeType = GeminiJson.String(inline, "mimeType") ?? "application/octet-stream";
             output.Add(new ImageDelta(choice, mimeType, data));
         }
-        else if (GeminiJson.AsString(GeminiJson.Get(part, "text")) is { } text)
+        else if (GeminiJson.String(part, "text") is { } text)
         {
             if (text.Length > 0)
-                output.Add(GeminiJson.IsTrue(GeminiJson.Get(part, "thought")) ? new ReasoningDelta(choice, text) : new TextDelta(choice, text));
+                output.Add(GeminiElement.TryGet(part, "thought", out var thought) && thought.ValueKind == JsonValueKind.True
+                    ? new ReasoningDelta(choice, text)
+                    : new TextDelta(choice, text));
         }
-        else if (!part.All(field => GeminiJson.ToCamel(field.Key) is "thought" or "thoughtSignature"))
+        else if (!OnlySignature(part))
         {
-            // executableCode, codeExecutionResult, fileData: carried whole, signature included.
-            output.Add(new NativeDelta(choice, new NativePart(Dialect.Gemini, part.DeepClone())));
+            // executableCode, codeExecutionResult, fileData: carried whole (copied out), signature included.
+            output.Add(new NativeDelta(choice, new NativePart(Dialect.Gemini, JsonText.ToNode(part)!)));
             return;
         }
         if (signature is not null) output.Add(new ReasoningSignature(choice, signature, Dialect.Gemini));
+    }
+
+    /// <summary>True when every key is <c>thought</c> or <c>thoughtSignature</c> (in either spelling), or there is none.</summary>
+    private static bool OnlySignature(JsonElement part)
+    {
+        foreach (var field in part.EnumerateObject())
+        {
+            if (field.NameEquals("thought"u8) || field.NameEquals("thoughtSignature"u8)) continue;
+            // Rare (a native part, or a snake_case upstream): the name is read to spell it as the DOM reader did.
+            if (GeminiJson.ToCamel(field.Name) is not ("thought" or "thoughtSignature")) return false;
+        }
+        return true;
     }
 
     public void Complete(List<StreamEvent> output)

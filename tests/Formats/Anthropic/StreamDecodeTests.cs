@@ -211,6 +211,110 @@ public sealed class StreamDecodeTests
         }
     }
 
+    /// <summary>
+    /// The SSE reader reuses its buffer once <c>Decode</c> returns: every event here is decoded from one buffer that is
+    /// overwritten right after, so anything kept that pointed into it (or into the disposed document) would read junk
+    /// or throw when the events are read at the end. Covers the JSON a decoder keeps across events (a native block
+    /// and its streamed input) and copies out (grounding).
+    /// </summary>
+    [Fact]
+    public void Events_outlive_the_overwritten_event_buffer()
+    {
+        const string transcript = """
+            event: message_start
+            data: {"type":"message_start","message":{"id":"msg_5","model":"claude","usage":{"input_tokens":5,"output_tokens":1}}}
+
+            event: content_block_start
+            data: {"type":"content_block_start","index":0,"content_block":{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}}
+
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"query\": \"paris\"}"}}
+
+            event: content_block_start
+            data: {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"f","input":{"a":[1,2]}}}
+
+            event: content_block_start
+            data: {"type":"content_block_start","index":2,"content_block":{"type":"text","text":"Hé"}}
+
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":2,"delta":{"type":"text_delta","text":"llo"}}
+
+            event: content_block_stop
+            data: {"type":"content_block_stop","index":0}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":3},"grounding_metadata":{"webSearchQueries":["q"]}}
+
+            """;
+        var decoder = AnthropicCodec.Instance.CreateStreamDecoder();
+        var events = new List<StreamEvent>();
+        var buffer = new byte[1024];
+        foreach (var sse in StreamHarness.ParseSse(transcript))
+        {
+            sse.Utf8Data.CopyTo(buffer);
+            decoder.Decode(new(sse.Event, buffer.AsMemory(0, sse.Utf8Data.Length)), events);
+            buffer.AsSpan().Fill((byte)'#');
+        }
+        decoder.Complete(events);
+
+        Assert.Equal(
+        [
+            "started msg_5 claude",
+            "usage in=5 cached=0 created=0 out=1",
+            "call#0 toolu_1 f",
+            "args#0 {\"a\":[1,2]}",
+            "text Hé",
+            "text llo",
+            "native {\"type\":\"server_tool_use\",\"id\":\"srvtoolu_1\",\"name\":\"web_search\",\"input\":{\"query\":\"paris\"}}",
+            "GroundingReported",
+            "finished Stop end_turn",
+            "usage in=5 cached=0 created=0 out=3",
+            "completed",
+        ], events.Select(Describe));
+        JsonAssert.Equal("""{"webSearchQueries":["q"]}""", events.OfType<GroundingReported>().Single().Metadata);
+    }
+
+    /// <summary>The error keeps the event's text as its body, as it did when events were decoded from strings.</summary>
+    [Fact]
+    public void ErrorEvent_KeepsTheEventTextAsItsBody()
+    {
+        const string data = """{"type": "error", "error": {"type": "rate_limit_error", "message": "Trop de requêtes"}}""";
+        var decoder = AnthropicCodec.Instance.CreateStreamDecoder();
+
+        var error = Assert.Throws<UpstreamException>(() => decoder.Decode(new("error", System.Text.Encoding.UTF8.GetBytes(data)), []));
+
+        Assert.Equal((FailureKind.Quota, 429, "Trop de requêtes", data), (error.Kind, error.StatusCode, error.Message, error.Body));
+    }
+
+    /// <summary>Bytes that are not UTF-8 read as U+FFFD, as they did when the event's data was decoded to a string.</summary>
+    [Fact]
+    public void InvalidUtf8_ReadsAsReplacementCharacters()
+    {
+        byte[] data = [.. """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"""u8, 0xFF, .. """b"}}"""u8];
+        var decoder = AnthropicCodec.Instance.CreateStreamDecoder();
+        var events = new List<StreamEvent>();
+        decoder.Decode(new("content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"""), events);
+
+        decoder.Decode(new("content_block_delta", data), events);
+
+        Assert.Equal("a\uFFFDb", Assert.IsType<TextDelta>(Assert.Single(events)).Text);
+    }
+
+    /// <summary>The <c>event:</c> name stands in for a missing <c>type</c>; an unknown <c>type</c> is not overridden by it.</summary>
+    [Fact]
+    public void EventName_IsUsedOnlyWhenTheDataHasNoType()
+    {
+        var decoder = AnthropicCodec.Instance.CreateStreamDecoder();
+        var events = new List<StreamEvent>();
+
+        decoder.Decode(new("message_start", """{"message":{"id":"msg_6","model":"m"}}"""), events);
+        decoder.Decode(new("message_start", """{"type":"message_begin","message":{"id":"msg_7","model":"m"}}"""), events);
+        decoder.Decode(new("message_stop", """[1]"""), events);
+
+        Assert.Equal(["started msg_6 m"], events.Select(Describe));
+        Assert.False(((AnthropicStreamDecoder)decoder).EndedCleanly);
+    }
+
     internal static string Describe(StreamEvent e) => e switch
     {
         ResponseStarted s => $"started {s.Id} {s.Model}",

@@ -155,6 +155,68 @@ public sealed class GeminiStreamDecodeTests
         Assert.Equal((FailureKind.Transient, 503, "The model is overloaded."), (error.Kind, error.StatusCode, error.Message));
     }
 
+    /// <summary>
+    /// The SSE reader reuses its buffer once <c>Decode</c> returns: every event here is decoded from one buffer that is
+    /// overwritten right after, so anything kept that pointed into it (or into the disposed document) would read junk
+    /// or throw when the events are read at the end. Covers the JSON copied out (grounding, native parts), both
+    /// framings, the Code Assist envelope and snake_case fields.
+    /// </summary>
+    [Fact]
+    public void Events_outlive_the_overwritten_event_buffer()
+    {
+        const string transcript = """
+            data: {"response":{"candidates":[{"content":{"role":"model","parts":[{"text":"Hmm","thought":true},{"thought_signature":"sig-1"}]},"index":0}],"responseId":"r9","modelVersion":"gemini-3-pro","createTime":"2025-08-15T02:52:03Z"}}
+
+            data: [{"candidates":[{"content":{"role":"model","parts":[{"executableCode":{"language":"PYTHON","code":"print(2)"}},{"inlineData":{"mimeType":"image/png","data":"iVBOR"}}]}}]},{"candidates":[{"content":{"role":"model","parts":[{"function_call":{"id":"c1","name":"f","args":{"q":["é",1]}},"thoughtSignature":"fc-sig"}]}}]}]
+
+            data: {"candidates":[{"content":{"role":"model","parts":[{"text":"Done"}]},"finish_reason":"STOP","grounding_metadata":{"webSearchQueries":["q"]}}],"usage_metadata":{"prompt_token_count":3,"candidates_token_count":2,"thoughts_token_count":"1","total_token_count":6}}
+
+            """;
+        var decoder = GeminiCodec.Instance.CreateStreamDecoder();
+        var events = new List<StreamEvent>();
+        var buffer = new byte[1024];
+        foreach (var sse in StreamHarness.ParseSse(transcript))
+        {
+            sse.Utf8Data.CopyTo(buffer);
+            decoder.Decode(new(sse.Event, buffer.AsMemory(0, sse.Utf8Data.Length)), events);
+            buffer.AsSpan().Fill((byte)'#');
+        }
+        decoder.Complete(events);
+
+        Assert.Equal(
+        [
+            "started r9 gemini-3-pro 1755226323",
+            "reasoning 0 Hmm",
+            "signature 0 sig-1 Gemini",
+            """native 0 {"executableCode":{"language":"PYTHON","code":"print(2)"}}""",
+            "image 0 image/png iVBOR",
+            "call 0/0 c1 f signed fc-sig Gemini",
+            """args 0/0 {"q":["é",1]}""",
+            "text 0 Done",
+            """grounding 0 {"webSearchQueries":["q"]}""",
+            "usage in=3 out=3 cached=0 reasoning=1 total=6",
+            "finish 0 ToolCalls STOP",
+            "completed",
+        ], events.Select(Describe));
+    }
+
+    /// <summary>An error chunk's body is the (unwrapped) chunk as compact JSON, in either framing, as it was from a DOM.</summary>
+    [Theory]
+    [InlineData("""{"response": {"error": {"code": 429, "message": "Quota épuisé", "status": "RESOURCE_EXHAUSTED"}}}""", 0)]
+    [InlineData("""[{"candidates": [{"content": {"parts": [{"text": "a"}]}}]}, {"error": {"code": 429, "message": "Quota épuisé", "details": [{"@type": "x"}]}}]""", 1)]
+    public void Error_chunks_keep_the_chunk_as_their_body(string data, int textEvents)
+    {
+        var decoder = GeminiCodec.Instance.CreateStreamDecoder();
+        var output = new List<StreamEvent>();
+
+        var error = Assert.Throws<UpstreamException>(() => decoder.Decode(new(null, data), output));
+
+        var root = System.Text.Json.Nodes.JsonNode.Parse(data)!;
+        var chunk = root is System.Text.Json.Nodes.JsonArray array ? array[^1]! : root["response"]!;
+        Assert.Equal((FailureKind.Quota, 429, "Quota épuisé", JsonText.Serialize(chunk)), (error.Kind, error.StatusCode, error.Message, error.Body));
+        Assert.Equal(textEvents, output.OfType<TextDelta>().Count());
+    }
+
     [Fact]
     public void Unwraps_cloud_code_chunks_and_ignores_done_markers()
     {
