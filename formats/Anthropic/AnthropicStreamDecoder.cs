@@ -65,7 +65,7 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
     /// </summary>
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
-        using var document = Utf8JsonParse.TryParse(sse.Utf8Data);
+        using var document = LenientJson.TryParse(sse.Utf8Data);
         if (document is null) return;
         var data = document.RootElement;
         if (data.ValueKind != JsonValueKind.Object) return;

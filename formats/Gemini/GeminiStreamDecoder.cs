@@ -31,7 +31,7 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
     public void Decode(SseEvent sse, List<StreamEvent> output)
     {
         if (sse.IsDone) return;
-        using var document = Utf8JsonParse.TryParse(sse.Utf8Data);
+        using var document = LenientJson.TryParse(sse.Utf8Data);
         if (document is null) return;
         var root = document.RootElement;
         switch (root.ValueKind)
