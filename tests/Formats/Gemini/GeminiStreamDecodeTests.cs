@@ -173,15 +173,7 @@ public sealed class GeminiStreamDecodeTests
 
             """;
         var decoder = GeminiCodec.Instance.CreateStreamDecoder();
-        var events = new List<StreamEvent>();
-        var buffer = new byte[1024];
-        foreach (var sse in StreamHarness.ParseSse(transcript))
-        {
-            sse.Utf8Data.CopyTo(buffer);
-            decoder.Decode(new(sse.Event, buffer.AsMemory(0, sse.Utf8Data.Length)), events);
-            buffer.AsSpan().Fill((byte)'#');
-        }
-        decoder.Complete(events);
+        var events = StreamHarness.DecodeFromReusedBuffer(decoder, transcript);
 
         Assert.Equal(
         [

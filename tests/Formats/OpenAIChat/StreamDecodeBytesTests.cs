@@ -3,6 +3,7 @@ using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats;
 using PluginProxy.Formats.OpenAIChat;
 using PluginProxy.Formats.Sse;
+using PluginProxy.Tests.Support;
 using static PluginProxy.Tests.Formats.OpenAIChat.ChatTestData;
 
 namespace PluginProxy.Tests.Formats.OpenAIChat;
@@ -18,12 +19,11 @@ public class StreamDecodeBytesTests
     public void Events_outlive_the_buffer_they_were_decoded_from()
     {
         var decoder = OpenAIChatCodec.Instance.CreateStreamDecoder();
-        var buffer = new byte[4096];
         var output = new List<StreamEvent>();
 
-        DecodeThenOverwrite(decoder, buffer, output, """{"id":"chatcmpl-B","model":"m","created":7,"choices":[{"index":0,"delta":{"reasoning_content":"Think","content":"Hé \u2014 ok"}}]}""");
-        DecodeThenOverwrite(decoder, buffer, output, """{"id":"chatcmpl-B","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_9","function":{"name":"f","arguments":{"q":"x"}}}]}}]}""");
-        DecodeThenOverwrite(decoder, buffer, output, """{"id":"chatcmpl-B","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls","grounding_metadata":{"webSearchQueries":["q"],"n":1.50}}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":1}}}""");
+        StreamHarness.DecodeThenOverwrite(decoder, output, null, """{"id":"chatcmpl-B","model":"m","created":7,"choices":[{"index":0,"delta":{"reasoning_content":"Think","content":"Hé \u2014 ok"}}]}""");
+        StreamHarness.DecodeThenOverwrite(decoder, output, null, """{"id":"chatcmpl-B","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_9","function":{"name":"f","arguments":{"q":"x"}}}]}}]}""");
+        StreamHarness.DecodeThenOverwrite(decoder, output, null, """{"id":"chatcmpl-B","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls","grounding_metadata":{"webSearchQueries":["q"],"n":1.50}}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":1}}}""");
         decoder.Complete(output);
 
         Assert.Equal(
@@ -75,12 +75,5 @@ public class StreamDecodeBytesTests
         decoder.Decode(new SseEvent(null, data), output);
 
         Assert.Equal("a\uFFFD(b", Assert.IsType<TextDelta>(output[1]).Text);
-    }
-
-    private static void DecodeThenOverwrite(IStreamDecoder decoder, byte[] buffer, List<StreamEvent> output, string data)
-    {
-        var length = Encoding.UTF8.GetBytes(data, buffer);
-        decoder.Decode(new SseEvent(null, buffer.AsMemory(0, length)), output);
-        buffer.AsSpan().Fill((byte)'#');
     }
 }

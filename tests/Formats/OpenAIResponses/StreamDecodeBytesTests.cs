@@ -21,14 +21,13 @@ public sealed class StreamDecodeBytesTests
     public void Events_outlive_the_buffer_they_were_decoded_from()
     {
         var decoder = Codec.CreateStreamDecoder();
-        var buffer = new byte[4096];
         var output = new List<StreamEvent>();
 
-        DecodeThenOverwrite(decoder, buffer, output, "response.created", """{"type":"response.created","response":{"id":"resp_b","model":"gpt-5","created_at":5}}""");
-        DecodeThenOverwrite(decoder, buffer, output, null, """{"type":"response.output_text.delta","output_index":0,"delta":"Hé"}""");
-        DecodeThenOverwrite(decoder, buffer, output, null, """{"type":"response.output_item.done","output_index":1,"item":{"id":"ws_1","type":"web_search_call","status":"completed","action":{"type":"search","query":"q","n":1.50}}}""");
-        DecodeThenOverwrite(decoder, buffer, output, null, """{"type":"response.output_item.done","output_index":2,"item":{"id":"rs_1","type":"reasoning","summary":[{"type":"summary_text","text":"a"},{"type":"summary_text","text":"b"}],"encrypted_content":"sig=="}}""");
-        DecodeThenOverwrite(decoder, buffer, output, null, """{"type":"response.completed","response":{"status":"completed","grounding_metadata":{"webSearchQueries":["q"]},"usage":{"input_tokens":3,"output_tokens":4,"total_tokens":7}}}""");
+        StreamHarness.DecodeThenOverwrite(decoder, output, "response.created", """{"type":"response.created","response":{"id":"resp_b","model":"gpt-5","created_at":5}}""");
+        StreamHarness.DecodeThenOverwrite(decoder, output, null, """{"type":"response.output_text.delta","output_index":0,"delta":"Hé"}""");
+        StreamHarness.DecodeThenOverwrite(decoder, output, null, """{"type":"response.output_item.done","output_index":1,"item":{"id":"ws_1","type":"web_search_call","status":"completed","action":{"type":"search","query":"q","n":1.50}}}""");
+        StreamHarness.DecodeThenOverwrite(decoder, output, null, """{"type":"response.output_item.done","output_index":2,"item":{"id":"rs_1","type":"reasoning","summary":[{"type":"summary_text","text":"a"},{"type":"summary_text","text":"b"}],"encrypted_content":"sig=="}}""");
+        StreamHarness.DecodeThenOverwrite(decoder, output, null, """{"type":"response.completed","response":{"status":"completed","grounding_metadata":{"webSearchQueries":["q"]},"usage":{"input_tokens":3,"output_tokens":4,"total_tokens":7}}}""");
 
         Assert.Equal(
         [
@@ -92,13 +91,6 @@ public sealed class StreamDecodeBytesTests
             "finish Other incomplete",
             "completed",
         ], events.Skip(1).Select(Describe));
-    }
-
-    private static void DecodeThenOverwrite(IStreamDecoder decoder, byte[] buffer, List<StreamEvent> output, string? eventName, string data)
-    {
-        var length = Encoding.UTF8.GetBytes(data, buffer);
-        decoder.Decode(new SseEvent(eventName, buffer.AsMemory(0, length)), output);
-        buffer.AsSpan().Fill((byte)'#');
     }
 
     private static string Describe(StreamEvent e) => e switch
