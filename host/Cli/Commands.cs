@@ -67,6 +67,10 @@ internal static class Commands
             await Console.Error.WriteLineAsync($"PluginProxy cannot start: {e.Message}. Is another server on that port? Change 'port' in the config.");
             return 1;
         }
+        // Start-up garbage (the config's YAML, plugin loading, route building) would keep GC regions and C-heap blocks
+        // committed for the life of the process; after a load burst the idle trim does the same once things are quiet.
+        IdleTrim.Collect();
+        using var trim = new IdleTrim();
         await using (server)
         {
             await server.WaitForShutdownAsync();
