@@ -44,7 +44,14 @@ public interface IDialectCodec
     /// <summary>Canonical request to an upstream body in this dialect, with <paramref name="upstreamModel"/> as the model.</summary>
     JsonObject EncodeRequest(ChatRequest request, string upstreamModel);
 
-    /// <summary>Upstream non-streaming body to canonical.</summary>
+    /// <summary>
+    /// Upstream non-streaming body to canonical. Reads the element in place (no DOM); whatever the answer keeps as JSON
+    /// (native parts, grounding) is copied out, so the response stays valid after <paramref name="body"/>'s document is
+    /// disposed.
+    /// </summary>
+    ChatResponse DecodeResponse(JsonElement body);
+
+    /// <summary>The same for a body already held as a DOM (tests, plugins that build answers): decoded through its element.</summary>
     ChatResponse DecodeResponse(JsonNode body);
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace PluginProxy.Formats.Json;
 /// (no string, no DOM) and look fields up where anything missing or of the wrong shape reads as absent, as the DOM
 /// decoders did with <c>as JsonObject</c> and typed reads. Strings come out only for what a decoder keeps.
 /// </summary>
-internal static class LenientJson
+public static class LenientJson
 {
     /// <summary>
     /// A pooled document over <paramref name="utf8"/> (not copied: dispose it before the bytes change); null for

@@ -88,9 +88,11 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
         var (buffer, length) = await ReadBoundedAsync(response.Content, MaxAnswerBytes, truncate: false, cancellationToken).ConfigureAwait(false);
         try
         {
-            var json = TryParseJson(buffer.AsSpan(0, length))
-                ?? throw new UpstreamException(FailureKind.Transient, 502, "upstream returned a body that is not JSON");
-            return Codec.DecodeResponse(json);
+            // Read in place: the codec copies what the answer keeps before the document and the buffer go back.
+            using var json = LenientJson.TryParse(buffer.AsMemory(0, length));
+            if (json is null || json.RootElement.ValueKind == JsonValueKind.Null)
+                throw new UpstreamException(FailureKind.Transient, 502, "upstream returned a body that is not JSON");
+            return Codec.DecodeResponse(json.RootElement);
         }
         finally
         {
@@ -257,20 +259,6 @@ public abstract class DialectHttpExecutor(Dialect dialect) : IExecutor
 
     private static UpstreamException TooLarge(int limit) =>
         new(FailureKind.Transient, 502, $"upstream answer exceeds {Sizes.Describe(limit)}");
-
-    /// <summary>Parses UTF-8 JSON; null for an empty or malformed body.</summary>
-    private static JsonNode? TryParseJson(ReadOnlySpan<byte> utf8)
-    {
-        if (utf8.Trim(" \t\r\n"u8).IsEmpty) return null;
-        try
-        {
-            return JsonNode.Parse(utf8);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 
     private static ByteArrayContent JsonContent(JsonObject body)
     {
