@@ -46,28 +46,28 @@ internal static class ChatReasoning
         if (!string.IsNullOrEmpty(text)) parts.Add(new ReasoningPart { Text = text });
     }
 
-    /// <summary>Reads the reasoning of an upstream <paramref name="message"/> (the response decoder, still on the DOM); lenient.</summary>
-    public static List<ReasoningPart> Decode(JsonObject message)
+    /// <summary>Adds the reasoning of an upstream answer's <paramref name="message"/> to <paramref name="parts"/>; lenient (wrong shapes are skipped).</summary>
+    public static void DecodeUpstream(JsonElement message, List<ContentPart> parts)
     {
-        var parts = new List<ReasoningPart>();
-        if (message["thinking_blocks"] is JsonArray blocks)
+        if (LenientJson.Get(message, "thinking_blocks"u8) is { ValueKind: JsonValueKind.Array } blocks)
         {
-            foreach (var item in blocks)
+            var added = 0;
+            foreach (var block in blocks.EnumerateArray())
             {
-                if (item is not JsonObject block || JsonRead.AsString(block["type"]) != "thinking") continue;
-                var signature = JsonRead.AsString(block["signature"]);
+                if (!LenientJson.IsString(LenientJson.Get(block, "type"u8), "thinking"u8)) continue;
+                var signature = JsonRead.AsString(LenientJson.Get(block, "signature"u8));
                 parts.Add(new ReasoningPart
                 {
-                    Text = JsonRead.AsString(block["thinking"]) ?? "",
+                    Text = JsonRead.AsString(LenientJson.Get(block, "thinking"u8)) ?? "",
                     Signature = signature,
                     SignatureDialect = signature is null ? null : Dialect.OpenAIChat,
                 });
+                added++;
             }
-            if (parts.Count > 0) return parts;
+            if (added > 0) return;
         }
-        var text = JsonRead.AsString(message["reasoning_content"]) ?? JsonRead.AsString(message["reasoning"]);
+        var text = JsonRead.AsString(LenientJson.Get(message, "reasoning_content"u8)) ?? JsonRead.AsString(LenientJson.Get(message, "reasoning"u8));
         if (!string.IsNullOrEmpty(text)) parts.Add(new ReasoningPart { Text = text });
-        return parts;
     }
 
     /// <summary>Writes <c>reasoning_content</c> and, when a part carries a signature of this dialect, <c>thinking_blocks</c>.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
@@ -17,89 +18,99 @@ internal static class ChatResponseDecoder
     private static readonly HashSet<string> KnownMessageFields =
         ["role", "content", "reasoning_content", "reasoning", "thinking_blocks", "tool_calls", "images"];
 
-    public static ChatResponse Decode(JsonNode body)
+    /// <summary>Reads the answer in place; what the response keeps as JSON (extensions, grounding, native fields) is copied.</summary>
+    public static ChatResponse Decode(JsonElement body)
     {
-        if (body is not JsonObject json || json["error"] is JsonObject)
-            throw ChatWire.UpstreamError(body is JsonObject ? body["error"] : null, JsonText.Serialize(body));
+        if (body.ValueKind != JsonValueKind.Object || LenientJson.Get(body, "error"u8).ValueKind == JsonValueKind.Object)
+        {
+            // Rare: the error reader and the raw body stay the DOM's, so the exception is what it always was.
+            var node = JsonText.ToNode(body);
+            throw ChatWire.UpstreamError(node is JsonObject ? node["error"] : null, JsonText.Serialize(node));
+        }
         var response = new ChatResponse
         {
-            Id = JsonRead.AsString(json["id"]) ?? "",
-            Model = JsonRead.AsString(json["model"]) ?? "",
-            Created = JsonRead.AsLong(json["created"]) ?? 0,
-            Usage = ChatWire.ParseUsage(json["usage"]),
+            Id = JsonRead.AsString(LenientJson.Get(body, "id"u8)) ?? "",
+            Model = JsonRead.AsString(LenientJson.Get(body, "model"u8)) ?? "",
+            Created = JsonRead.AsLong(LenientJson.Get(body, "created"u8)) ?? 0,
+            Usage = ChatWire.ParseUsage(LenientJson.Get(body, "usage"u8)),
         };
-        if (json["choices"] is JsonArray choices)
+        if (LenientJson.Get(body, "choices"u8) is { ValueKind: JsonValueKind.Array } choices)
         {
-            for (var i = 0; i < choices.Count; i++)
+            var i = 0;
+            foreach (var choice in choices.EnumerateArray())
             {
-                if (choices[i] is JsonObject choice) response.Choices.Add(DecodeChoice(choice, i));
+                var position = i++;
+                if (choice.ValueKind == JsonValueKind.Object) response.Choices.Add(DecodeChoice(choice, position));
             }
         }
-        foreach (var (key, value) in json)
+        foreach (var field in body.EnumerateObject())
         {
-            if (!KnownFields.Contains(key) && value is not null) response.Extensions[ChatContent.Prefix + key] = value.DeepClone();
+            if (field.Value.ValueKind != JsonValueKind.Null && !KnownFields.Contains(field.Name))
+                response.Extensions[ChatContent.Prefix + field.Name] = JsonText.ToNode(field.Value);
         }
         return response;
     }
 
-    private static Choice DecodeChoice(JsonObject json, int position)
+    private static Choice DecodeChoice(JsonElement json, int position)
     {
+        var grounding = LenientJson.Get(json, "grounding_metadata"u8);
         var choice = new Choice
         {
-            Index = (int)(JsonRead.AsLong(json["index"]) ?? position),
-            GroundingMetadata = json["grounding_metadata"]?.DeepClone(),
+            Index = (int)(JsonRead.AsLong(LenientJson.Get(json, "index"u8)) ?? position),
+            GroundingMetadata = LenientJson.IsAbsent(grounding) ? null : JsonText.ToNode(grounding),
         };
-        if (JsonRead.AsString(json["finish_reason"]) is { } reason)
+        if (JsonRead.AsString(LenientJson.Get(json, "finish_reason"u8)) is { } reason)
         {
             choice.FinishReason = ChatWire.FromWireFinishReason(reason);
             choice.NativeFinishReason = reason;
         }
-        if (json["message"] is JsonObject message) choice.Parts = DecodeMessage(message);
+        if (LenientJson.Get(json, "message"u8) is { ValueKind: JsonValueKind.Object } message) choice.Parts = DecodeMessage(message);
         return choice;
     }
 
-    private static List<ContentPart> DecodeMessage(JsonObject message)
+    private static List<ContentPart> DecodeMessage(JsonElement message)
     {
         var parts = new List<ContentPart>();
-        parts.AddRange(ChatReasoning.Decode(message));
-        switch (message["content"])
+        ChatReasoning.DecodeUpstream(message, parts);
+        var content = LenientJson.Get(message, "content"u8);
+        if (content.ValueKind == JsonValueKind.Array)
         {
-            case JsonArray items:
-                foreach (var item in items)
-                {
-                    if (JsonRead.AsString(item?["text"]) is { Length: > 0 } itemText) parts.Add(new TextPart(itemText));
-                }
-                break;
-            case var content when JsonRead.AsString(content) is { Length: > 0 } text:
-                parts.Add(new TextPart(text));
-                break;
-        }
-        if (message["images"] is JsonArray images)
-        {
-            foreach (var image in images)
+            foreach (var item in content.EnumerateArray())
             {
-                if (JsonRead.AsString(image?["image_url"]?["url"]) is { } url) parts.Add(ImageFromUrl(url));
+                if (JsonRead.AsString(LenientJson.Get(item, "text"u8)) is { Length: > 0 } itemText) parts.Add(new TextPart(itemText));
             }
         }
-        if (message["tool_calls"] is JsonArray calls)
+        else if (JsonRead.AsString(content) is { Length: > 0 } text)
         {
-            foreach (var call in calls)
+            parts.Add(new TextPart(text));
+        }
+        if (LenientJson.Get(message, "images"u8) is { ValueKind: JsonValueKind.Array } images)
+        {
+            foreach (var image in images.EnumerateArray())
             {
-                if (call?["function"] is not JsonObject function) continue;
+                if (JsonRead.AsString(LenientJson.Get(LenientJson.Get(image, "image_url"u8), "url"u8)) is { } url) parts.Add(ImageFromUrl(url));
+            }
+        }
+        if (LenientJson.Get(message, "tool_calls"u8) is { ValueKind: JsonValueKind.Array } calls)
+        {
+            foreach (var call in calls.EnumerateArray())
+            {
+                if (LenientJson.Get(call, "function"u8) is not { ValueKind: JsonValueKind.Object } function) continue;
                 parts.Add(new ToolCallPart
                 {
-                    Id = JsonRead.AsString(call["id"]) is { Length: > 0 } id ? id : ChatWire.NewToolCallId(),
-                    Name = JsonRead.AsString(function["name"]) ?? "",
-                    Arguments = Arguments(function["arguments"]),
+                    Id = JsonRead.AsString(LenientJson.Get(call, "id"u8)) is { Length: > 0 } id ? id : ChatWire.NewToolCallId(),
+                    Name = JsonRead.AsString(LenientJson.Get(function, "name"u8)) ?? "",
+                    Arguments = Arguments(LenientJson.Get(function, "arguments"u8)),
                 });
             }
         }
-        var extras = new JsonObject();
-        foreach (var (key, value) in message)
+        JsonObject? extras = null;
+        foreach (var field in message.EnumerateObject())
         {
-            if (!KnownMessageFields.Contains(key) && value is not null) extras[key] = value.DeepClone();
+            if (field.Value.ValueKind != JsonValueKind.Null && !KnownMessageFields.Contains(field.Name))
+                (extras ??= [])[field.Name] = JsonText.ToNode(field.Value);
         }
-        if (extras.Count > 0) parts.Add(new NativePart(Dialect.OpenAIChat, extras));
+        if (extras is not null) parts.Add(new NativePart(Dialect.OpenAIChat, extras));
         return parts;
     }
 
@@ -108,9 +119,9 @@ internal static class ChatResponseDecoder
         : new ImagePart { Url = url };
 
     /// <summary>Arguments are JSON text; some servers send an object instead of a string.</summary>
-    public static string Arguments(JsonNode? node) => node switch
+    public static string Arguments(JsonElement value) => value.ValueKind switch
     {
-        JsonObject obj => JsonText.Serialize(obj),
-        _ => JsonRead.AsString(node) is { Length: > 0 } text ? text : "{}",
+        JsonValueKind.Object => JsonText.Serialize(value),
+        _ => JsonRead.AsString(value) is { Length: > 0 } text ? text : "{}",
     };
 }

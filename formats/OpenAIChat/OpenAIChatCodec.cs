@@ -37,9 +37,9 @@ public sealed class OpenAIChatCodec : IDialectCodec
 
     public JsonObject EncodeRequest(ChatRequest request, string upstreamModel) => ChatRequestEncoder.Encode(request, upstreamModel);
 
-    public ChatResponse DecodeResponse(JsonElement body) => ChatResponseDecoder.Decode(JsonText.ToNode(body)!); // until the decoder reads elements
+    public ChatResponse DecodeResponse(JsonElement body) => ChatResponseDecoder.Decode(body);
 
-    public ChatResponse DecodeResponse(JsonNode body) => ChatResponseDecoder.Decode(body);
+    public ChatResponse DecodeResponse(JsonNode body) => ChatResponseDecoder.Decode(JsonText.ToElement(body));
 
     public Usage? DecodeUsage(JsonNode? usage) => ChatWire.ParseUsage(usage);
 

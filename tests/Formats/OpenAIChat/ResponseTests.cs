@@ -47,6 +47,39 @@ public class ResponseTests
     }
 
     [Fact]
+    public void An_answer_decoded_in_place_keeps_nothing_of_its_document()
+    {
+        // The SDK decodes from a pooled document over the answer's buffer and disposes both right after the call.
+        var bytes = System.Text.Encoding.UTF8.GetBytes(WithGrounding("""
+            {"id":"chatcmpl-d","created":7,"model":"m","system_fingerprint":{"fp":1.50},
+             "choices":[{"index":0,"finish_reason":"tool_calls","grounding_metadata":"GROUNDING",
+               "message":{"role":"assistant","content":"Hé","refusal":"no","annotations":[{"n":2.0}],
+                 "thinking_blocks":[{"type":"thinking","thinking":"hmm","signature":"sig"}],
+                 "images":[{"image_url":{"url":"data:image/png;base64,iVBO"}}],
+                 "tool_calls":[{"id":"call_x","function":{"name":"f","arguments":{"q":"é"}}}]}}],
+             "usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":1}}}
+            """));
+        ChatResponse response;
+        using (var document = System.Text.Json.JsonDocument.Parse(bytes)) response = OpenAIChatCodec.Instance.DecodeResponse(document.RootElement);
+        bytes.AsSpan().Fill((byte)'#');
+
+        Assert.Equal(("chatcmpl-d", "m", 7L), (response.Id, response.Model, response.Created));
+        JsonAssert.Equal("""{"fp":1.50}""", response.Extensions["openai.system_fingerprint"]);
+        Assert.Equal((3L, 4L, 7L, 1L), (response.Usage!.InputTokens, response.Usage.OutputTokens, response.Usage.TotalTokens!.Value, response.Usage.CachedInputTokens));
+        var choice = Assert.Single(response.Choices);
+        JsonAssert.Equal(GroundingJson, choice.GroundingMetadata);
+        Assert.Equal(5, choice.Parts.Count);
+        var reasoning = Assert.IsType<ReasoningPart>(choice.Parts[0]);
+        Assert.Equal(("hmm", "sig"), (reasoning.Text, reasoning.Signature));
+        Assert.Equal("Hé", Assert.IsType<TextPart>(choice.Parts[1]).Text);
+        var image = Assert.IsType<ImagePart>(choice.Parts[2]);
+        Assert.Equal(("image/png", "iVBO"), (image.MediaType, image.Data));
+        var call = Assert.IsType<ToolCallPart>(choice.Parts[3]);
+        Assert.Equal(("call_x", "f", """{"q":"é"}"""), (call.Id, call.Name, call.Arguments));
+        JsonAssert.Equal("""{"refusal":"no","annotations":[{"n":2.0}]}""", Assert.IsType<NativePart>(choice.Parts[4]).Json);
+    }
+
+    [Fact]
     public void EncodesAnswerWithToolCallsImagesGroundingAndUsage()
     {
         var response = new ChatResponse
