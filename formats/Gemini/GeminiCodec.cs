@@ -34,9 +34,9 @@ public sealed class GeminiCodec : IDialectCodec
     /// <summary><paramref name="upstreamModel"/> picks the thinking control (levels on Gemini 3+, budgets before).</summary>
     public JsonObject EncodeRequest(ChatRequest request, string upstreamModel) => GeminiRequestEncoder.Encode(request, upstreamModel);
 
-    public ChatResponse DecodeResponse(JsonElement body) => GeminiResponseCodec.Decode(JsonText.ToNode(body)!); // until the decoder reads elements
+    public ChatResponse DecodeResponse(JsonElement body) => GeminiResponseCodec.Decode(body);
 
-    public ChatResponse DecodeResponse(JsonNode body) => GeminiResponseCodec.Decode(body);
+    public ChatResponse DecodeResponse(JsonNode body) => DecodeResponse(JsonText.ToElement(body));
 
     public Usage? DecodeUsage(JsonNode? usage) => usage is JsonObject metadata ? GeminiMapping.DecodeUsage(metadata) : null;
 

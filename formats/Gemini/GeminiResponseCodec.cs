@@ -13,41 +13,59 @@ internal static class GeminiResponseCodec
     private const string CandidatePrefix = "gemini.candidates.";
     private const string PromptFeedbackKey = "gemini.promptFeedback";
 
-    public static ChatResponse Decode(JsonNode body)
+    /// <summary>
+    /// Reads the answer in place: the caller disposes the document right after, so nothing kept points into it
+    /// (strings are materialized, JSON kept whole — grounding, native parts, extensions — is copied out).
+    /// </summary>
+    public static ChatResponse Decode(JsonElement body)
     {
-        var root = Unwrap(body as JsonObject
-            ?? throw new UpstreamException(FailureKind.Transient, 502, "Gemini answer is not a JSON object", JsonText.Serialize(body)));
+        if (body.ValueKind != JsonValueKind.Object)
+            throw new UpstreamException(FailureKind.Transient, 502, "Gemini answer is not a JSON object", JsonText.Serialize(body));
+        var root = Unwrap(body);
         ThrowIfError(root);
         var response = new ChatResponse
         {
-            Id = GeminiJson.AsString(GeminiJson.Get(root, "responseId")) ?? GeminiMapping.NewResponseId(),
-            Model = GeminiJson.AsString(GeminiJson.Get(root, "modelVersion")) ?? "",
-            Created = GeminiMapping.ParseCreateTime(GeminiJson.AsString(GeminiJson.Get(root, "createTime")))
+            Id = GeminiJson.String(root, "responseId") ?? GeminiMapping.NewResponseId(),
+            Model = GeminiJson.String(root, "modelVersion") ?? "",
+            Created = GeminiMapping.ParseCreateTime(GeminiJson.String(root, "createTime"))
                 ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
         };
-        if (GeminiJson.Get(root, "candidates") is JsonArray candidates)
+        if (GeminiElement.TryGet(root, "candidates", out var candidates) && candidates.ValueKind == JsonValueKind.Array)
         {
-            for (var i = 0; i < candidates.Count; i++)
+            var i = 0;
+            foreach (var candidate in candidates.EnumerateArray())
             {
-                if (candidates[i] is JsonObject candidate) response.Choices.Add(DecodeCandidate(candidate, i, response.Extensions));
+                if (candidate.ValueKind == JsonValueKind.Object) response.Choices.Add(DecodeCandidate(candidate, i, response.Extensions));
+                i++;
             }
         }
-        if (GeminiJson.Get(root, "promptFeedback") is JsonObject feedback)
+        if (GeminiJson.TryObject(root, "promptFeedback", out var feedback))
         {
-            response.Extensions[PromptFeedbackKey] = feedback.DeepClone();
-            if (response.Choices.Count == 0 && GeminiJson.AsString(GeminiJson.Get(feedback, "blockReason")) is { } blockReason)
+            response.Extensions[PromptFeedbackKey] = JsonText.ToNode(feedback);
+            if (response.Choices.Count == 0 && GeminiJson.String(feedback, "blockReason") is { } blockReason)
                 response.Choices.Add(new Choice { FinishReason = FinishReason.ContentFilter, NativeFinishReason = blockReason });
         }
-        if (GeminiJson.Get(root, "usageMetadata") is JsonObject usage) response.Usage = GeminiMapping.DecodeUsage(usage);
+        if (GeminiJson.TryObject(root, "usageMetadata", out var usage)) response.Usage = GeminiMapping.DecodeUsage(usage);
         return response;
     }
 
-    /// <summary>Cloud Code (gemini-cli, Antigravity) answers wrap the response as <c>{"response": ...}</c>.</summary>
-    public static JsonObject Unwrap(JsonObject root) =>
-        !root.ContainsKey("candidates") && root["response"] is JsonObject inner ? inner : root;
+    /// <summary>Cloud Code (gemini-cli, Antigravity) answers and stream chunks wrap the response as <c>{"response": ...}</c>.</summary>
+    public static JsonElement Unwrap(JsonElement root) =>
+        !root.TryGetProperty("candidates"u8, out _) && root.TryGetProperty("response"u8, out var inner) && inner.ValueKind == JsonValueKind.Object
+            ? inner
+            : root;
 
-    /// <summary>An <c>{"error": {...}}</c> body (or stream chunk) becomes the upstream failure it describes.</summary>
-    public static void ThrowIfError(JsonObject root)
+    /// <summary>
+    /// An <c>{"error": {...}}</c> body (or stream chunk) becomes the upstream failure it describes; the rare error is
+    /// copied to a DOM so its message and kept body read as they always have.
+    /// </summary>
+    public static void ThrowIfError(JsonElement root)
+    {
+        if (root.TryGetProperty("error"u8, out var error) && error.ValueKind == JsonValueKind.Object)
+            ThrowIfError((JsonObject)JsonText.ToNode(root)!);
+    }
+
+    private static void ThrowIfError(JsonObject root)
     {
         if (root["error"] is not JsonObject error) return;
         var status = (int)(GeminiJson.AsLong(error["code"]) ?? 500);
@@ -55,34 +73,21 @@ internal static class GeminiResponseCodec
         throw new UpstreamException(UpstreamException.KindFor(status), status, message, JsonText.Serialize(root));
     }
 
-    /// <summary><see cref="Unwrap(JsonObject)"/> over an element (stream chunks).</summary>
-    public static JsonElement Unwrap(JsonElement root) =>
-        !root.TryGetProperty("candidates"u8, out _) && root.TryGetProperty("response"u8, out var inner) && inner.ValueKind == JsonValueKind.Object
-            ? inner
-            : root;
-
-    /// <summary><see cref="ThrowIfError(JsonObject)"/> over an element; the rare error chunk is copied to a DOM so it reads the same.</summary>
-    public static void ThrowIfError(JsonElement root)
+    private static Choice DecodeCandidate(JsonElement candidate, int position, JsonObject extensions)
     {
-        if (root.TryGetProperty("error"u8, out var error) && error.ValueKind == JsonValueKind.Object)
-            ThrowIfError((JsonObject)JsonText.ToNode(root)!);
-    }
-
-    private static Choice DecodeCandidate(JsonObject candidate, int position, JsonObject extensions)
-    {
-        var choice = new Choice { Index = (int)(GeminiJson.AsLong(GeminiJson.Get(candidate, "index")) ?? position) };
-        var path = $"candidates[{position}].content";
-        if (GeminiJson.Get(candidate, "content") is JsonObject content && GeminiJson.Get(content, "parts") is JsonArray parts)
+        var choice = new Choice { Index = (int)(GeminiJson.Long(candidate, "index") ?? position) };
+        if (GeminiJson.TryObject(candidate, "content", out var content)
+            && GeminiElement.TryGet(content, "parts", out var parts) && parts.ValueKind == JsonValueKind.Array)
         {
             // Parts are read by the same element readers as requests' parts.
             var i = -1;
-            foreach (var part in JsonText.ToElement(parts).EnumerateArray())
+            foreach (var part in parts.EnumerateArray())
             {
                 i++;
-                if (part.ValueKind != System.Text.Json.JsonValueKind.Object) continue;
+                if (part.ValueKind != JsonValueKind.Object) continue;
                 try
                 {
-                    choice.Parts.Add(GeminiParts.Decode(part, new RequestPath($"{path}.parts[{i}]"), pairing: null));
+                    choice.Parts.Add(GeminiParts.Decode(part, new RequestPath($"candidates[{position}].content.parts[{i}]"), pairing: null));
                 }
                 catch (RequestFormatException e)
                 {
@@ -91,18 +96,23 @@ internal static class GeminiResponseCodec
                 }
             }
         }
-        if (GeminiJson.AsString(GeminiJson.Get(candidate, "finishReason")) is { } finishReason)
+        if (GeminiJson.String(candidate, "finishReason") is { } finishReason)
         {
             choice.FinishReason = GeminiMapping.DecodeFinishReason(finishReason, choice.Parts.Any(p => p is ToolCallPart));
             choice.NativeFinishReason = finishReason;
         }
-        choice.GroundingMetadata = GeminiJson.Get(candidate, "groundingMetadata")?.DeepClone();
-        foreach (var (key, value) in candidate)
+        if (GeminiElement.TryGet(candidate, "groundingMetadata", out var grounding)) choice.GroundingMetadata = JsonText.ToNode(grounding);
+        foreach (var property in candidate.EnumerateObject())
         {
-            var field = GeminiJson.ToCamel(key);
+            // The fields read above are skipped without materializing their names (the usual camelCase spelling).
+            if (property.Value.ValueKind == JsonValueKind.Null
+                || property.NameEquals("content"u8) || property.NameEquals("finishReason"u8)
+                || property.NameEquals("index"u8) || property.NameEquals("groundingMetadata"u8))
+                continue;
+            var field = GeminiJson.ToCamel(property.Name);
             // urlContextMetadata, citationMetadata, safetyRatings, finishMessage, avgLogprobs, ...
-            if (value is not null && field is not ("content" or "finishReason" or "index" or "groundingMetadata"))
-                extensions[$"{CandidatePrefix}{choice.Index}.{field}"] = value.DeepClone();
+            if (field is not ("content" or "finishReason" or "index" or "groundingMetadata"))
+                extensions[$"{CandidatePrefix}{choice.Index}.{field}"] = JsonText.ToNode(property.Value);
         }
         return choice;
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Upstream;
@@ -270,5 +271,79 @@ public sealed class GeminiResponseTests
         Assert.Equal("""{"a":1}""", parts[0].Arguments);
         Assert.False(string.IsNullOrEmpty(parts[1].Id));
         Assert.Equal("{}", parts[1].Arguments);
+    }
+
+    private static readonly string KeptBody = $$$"""
+        {
+          "candidates": [{
+            "content": {"role": "model", "parts": [
+              {"text": "Checking the sky.", "thought": true, "thoughtSignature": "thought-sig"},
+              {"text": "Paris is sunny.", "thoughtSignature": "text-sig"},
+              {"functionCall": {"id": "call-7", "name": "get_weather", "args": {"city": "Paris", "days": [1, 2.50]}}, "thoughtSignature": "call-sig"},
+              {"executableCode": {"language": "PYTHON", "code": "print(1)"}}
+            ]},
+            "finishReason": "STOP",
+            "index": 0,
+            "groundingMetadata": {{{Grounding}}},
+            "citationMetadata": {"citations": [{"startIndex": 0, "endIndex": 5, "uri": "https://example.com/c"}]}
+          }],
+          "promptFeedback": {"safetyRatings": [{"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"}]},
+          "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 20, "totalTokenCount": 150, "cachedContentTokenCount": 40, "thoughtsTokenCount": 30},
+          "modelVersion": "gemini-2.5-pro",
+          "responseId": "resp-kept",
+          "createTime": "2025-08-15T02:52:03Z"
+        }
+        """;
+
+    /// <summary>
+    /// The SDK disposes the pooled document right after decoding: anything the response kept over it (a string, the
+    /// grounding, a native part, an extension) would throw ObjectDisposedException or read reused memory later.
+    /// </summary>
+    [Fact]
+    public void The_response_outlives_the_disposed_document()
+    {
+        // The Code Assist envelope is unwrapped from the same document.
+        var wrapped = $$"""{"response": {{KeptBody}}}""";
+        ChatResponse response;
+        using (var document = JsonDocument.Parse(wrapped)) response = GeminiCodec.Instance.DecodeResponse(document.RootElement);
+        // Reuse the pool the document returned its buffers to, so stale references would see other bytes.
+        using (JsonDocument.Parse(wrapped.Replace("Paris", "Lyon").Replace("sig", "XYZ"))) { }
+
+        Assert.Equal(("resp-kept", "gemini-2.5-pro"), (response.Id, response.Model));
+        var choice = Assert.Single(response.Choices);
+        var thought = Assert.IsType<ReasoningPart>(choice.Parts[0]);
+        Assert.Equal(("Checking the sky.", "thought-sig"), (thought.Text, thought.Signature));
+        var text = Assert.IsType<TextPart>(choice.Parts[1]);
+        Assert.Equal("Paris is sunny.", text.Text);
+        Assert.Equal("text-sig", (string?)text.Extensions![GeminiMapping.SignatureKey]);
+        var call = Assert.IsType<ToolCallPart>(choice.Parts[2]);
+        Assert.Equal(("call-7", "get_weather", """{"city":"Paris","days":[1,2.50]}""", "call-sig"), (call.Id, call.Name, call.Arguments, call.Signature));
+        var native = Assert.IsType<NativePart>(choice.Parts[3]);
+        JsonAssert.Equal("""{"executableCode":{"language":"PYTHON","code":"print(1)"}}""", native.Json);
+        JsonAssert.Equal(Grounding, choice.GroundingMetadata);
+        Assert.Equal("https://example.com/w", (string?)choice.GroundingMetadata!["groundingChunks"]![0]!["web"]!["uri"]);
+        JsonAssert.Equal("""{"citations":[{"startIndex":0,"endIndex":5,"uri":"https://example.com/c"}]}""",
+            response.Extensions["gemini.candidates.0.citationMetadata"]);
+        Assert.Equal("NEGLIGIBLE", (string?)response.Extensions["gemini.promptFeedback"]!["safetyRatings"]![0]!["probability"]);
+        var usage = response.Usage!;
+        Assert.Equal((100L, 50L, 40L, 30L, 150L), (usage.InputTokens, usage.OutputTokens, usage.CachedInputTokens, usage.ReasoningTokens, usage.TotalTokens!.Value));
+
+        // Written back out, everything kept is the upstream's answer, byte for byte in meaning.
+        var encoded = GeminiCodec.Instance.EncodeResponse(response, new ChatRequest { Model = "gemini-2.5-pro" });
+        JsonAssert.Equal(JsonNode.Parse(KeptBody), encoded);
+    }
+
+    [Fact]
+    public void Error_bodies_decode_to_the_same_failure_from_an_element_and_a_node()
+    {
+        const string body = """{"response":{"error":{"code":"503","message":"The model is overloaded.","status":"UNAVAILABLE"}}}""";
+        UpstreamException fromElement;
+        using (var document = JsonDocument.Parse(body))
+            fromElement = Assert.Throws<UpstreamException>(() => GeminiCodec.Instance.DecodeResponse(document.RootElement));
+        var fromNode = Assert.Throws<UpstreamException>(() => GeminiCodec.Instance.DecodeResponse(JsonNode.Parse(body)!));
+
+        Assert.Equal((FailureKind.Transient, 503, "The model is overloaded."), (fromElement.Kind, fromElement.StatusCode, fromElement.Message));
+        Assert.Equal((fromNode.Kind, fromNode.StatusCode, fromNode.Message), (fromElement.Kind, fromElement.StatusCode, fromElement.Message));
+        Assert.Equal("""{"error":{"code":"503","message":"The model is overloaded.","status":"UNAVAILABLE"}}""", fromElement.Body);
     }
 }
