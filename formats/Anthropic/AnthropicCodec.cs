@@ -36,9 +36,9 @@ public sealed class AnthropicCodec : IDialectCodec
 
     public JsonObject EncodeRequest(ChatRequest request, string upstreamModel) => AnthropicRequestEncoder.Encode(request, upstreamModel);
 
-    public ChatResponse DecodeResponse(JsonElement body) => AnthropicResponseCodec.Decode(JsonText.ToNode(body)!); // until the decoder reads elements
+    public ChatResponse DecodeResponse(JsonElement body) => AnthropicResponseCodec.Decode(body);
 
-    public ChatResponse DecodeResponse(JsonNode body) => AnthropicResponseCodec.Decode(body);
+    public ChatResponse DecodeResponse(JsonNode body) => AnthropicResponseCodec.Decode(JsonText.ToElement(body));
 
     public Usage? DecodeUsage(JsonNode? usage) => AnthropicMappings.DecodeUsage(usage);
 

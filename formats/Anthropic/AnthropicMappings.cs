@@ -113,19 +113,10 @@ internal static class AnthropicMappings
         return prefix + RandomNumberGenerator.GetString(Alphabet, 24);
     }
 
-    /// <summary>Keeps the keys of <paramref name="source"/> not listed in <paramref name="known"/> as <c>anthropic.*</c> extensions.</summary>
-    public static JsonObject? CollectExtras(JsonObject source, JsonObject? into, params string[] known)
-    {
-        foreach (var (key, value) in source)
-        {
-            if (Array.IndexOf(known, key) >= 0) continue;
-            into ??= [];
-            into[ExtensionPrefix + key] = value?.DeepClone();
-        }
-        return into;
-    }
-
-    /// <summary>The same for a client element: only the names of kept keys are materialized; values are copied lazily.</summary>
+    /// <summary>
+    /// Keeps the keys of <paramref name="source"/> (a client request or an upstream answer) not listed in
+    /// <paramref name="known"/> as <c>anthropic.*</c> extensions: only the names of kept keys are materialized; values are copied lazily.
+    /// </summary>
     public static JsonObject? CollectExtras(JsonElement source, JsonObject? into, params string[] known)
     {
         foreach (var property in source.EnumerateObject())

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Formats.Json;
@@ -51,24 +52,32 @@ internal static class AnthropicResponseCodec
         return message;
     }
 
-    public static ChatResponse Decode(JsonNode body)
+    /// <summary>
+    /// An upstream Message read in place: nothing kept points into <paramref name="message"/>'s document (strings are
+    /// materialized, JSON kept whole is copied out), since the caller disposes it after this call.
+    /// </summary>
+    public static ChatResponse Decode(JsonElement message)
     {
-        if (body is not JsonObject message) throw Malformed("the body is not a JSON object");
-        if (Text(message, "type") == "error") throw UpstreamError(message, message.ToJsonString());
+        if (message.ValueKind != JsonValueKind.Object) throw Malformed("the body is not a JSON object");
+        if (Text(message, "type") == "error")
+        {
+            // Rare: through a DOM as before, so the exception (and its raw body's text) is exactly what it was.
+            var error = (JsonObject)JsonText.ToNode(message)!;
+            throw UpstreamError(error, error.ToJsonString());
+        }
 
         var choice = new Choice
         {
             Index = 0,
             NativeFinishReason = Text(message, "stop_reason"),
-            GroundingMetadata = message["grounding_metadata"]?.DeepClone(),
+            GroundingMetadata = JsonText.ToNode(LenientJson.Get(message, "grounding_metadata"u8)),
         };
         choice.FinishReason = FinishReasonFor(choice.NativeFinishReason);
         var toolNames = new Dictionary<string, string>();
         try
         {
-            // Blocks are read as elements, as in requests (an answer's content is small next to a request's).
-            if (message["content"] is JsonArray blocks)
-                choice.Parts.AddRange(AnthropicBlocks.DecodeList(JsonText.ToElement(blocks), toolNames, "content"));
+            if (message.TryGetProperty("content"u8, out var blocks) && blocks.ValueKind == JsonValueKind.Array)
+                choice.Parts.AddRange(AnthropicBlocks.DecodeList(blocks, toolNames, "content"));
         }
         catch (FieldError e)
         {
@@ -82,15 +91,16 @@ internal static class AnthropicResponseCodec
             Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             Choices = [choice],
         };
-        if (message["usage"] is JsonObject usage)
+        if (TryObject(message, "usage", out var usage))
         {
-            response.Usage = DecodeUsage(usage);
-            var usageExtras = new JsonObject();
-            foreach (var (key, value) in usage)
+            response.Usage = DecodeUsage(Count(usage, "input_tokens"), Count(usage, "cache_read_input_tokens"),
+                Count(usage, "cache_creation_input_tokens"), Count(usage, "output_tokens"));
+            JsonObject? usageExtras = null;
+            foreach (var property in usage.EnumerateObject())
             {
-                if (Array.IndexOf(UsageKeys, key) < 0) usageExtras[key] = value?.DeepClone();
+                if (!NameIn(property, UsageKeys)) (usageExtras ??= [])[property.Name] = JsonText.ToNode(property.Value);
             }
-            if (usageExtras.Count > 0) response.Extensions[ExtensionPrefix + "usage"] = usageExtras;
+            if (usageExtras is not null) response.Extensions[ExtensionPrefix + "usage"] = usageExtras;
         }
         if (Text(message, "stop_sequence") is { } stopSequence) response.Extensions[ExtensionPrefix + "stop_sequence"] = stopSequence;
         CollectExtras(message, response.Extensions, MessageKeys);

@@ -79,8 +79,6 @@ internal static class Lenient
     public static long? Long(JsonNode? node) =>
         node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var l) ? l : null;
 
-    public static JsonObject? Object(JsonNode? node) => node as JsonObject;
-
     /// <summary>The string, or null for any other kind (an element of an upstream stream event).</summary>
     public static string? String(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
@@ -97,7 +95,4 @@ internal static class Lenient
             if (entry.ValueKind == JsonValueKind.Object) yield return entry;
         }
     }
-
-    public static IEnumerable<JsonObject> Objects(JsonNode? node) =>
-        node is JsonArray array ? array.OfType<JsonObject>() : [];
 }

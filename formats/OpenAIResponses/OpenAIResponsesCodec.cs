@@ -37,9 +37,9 @@ public sealed class OpenAIResponsesCodec : IDialectCodec
 
     public JsonObject EncodeRequest(ChatRequest request, string upstreamModel) => ResponsesRequestEncoder.Encode(request, upstreamModel);
 
-    public ChatResponse DecodeResponse(JsonElement body) => ResponsesResponseCodec.Decode(JsonText.ToNode(body)!); // until the decoder reads elements
+    public ChatResponse DecodeResponse(JsonElement body) => ResponsesResponseCodec.Decode(body);
 
-    public ChatResponse DecodeResponse(JsonNode body) => ResponsesResponseCodec.Decode(body);
+    public ChatResponse DecodeResponse(JsonNode body) => ResponsesResponseCodec.Decode(JsonText.ToElement(body));
 
     public Usage? DecodeUsage(JsonNode? usage) => ResponseObject.ReadUsage(usage);
 

@@ -10,28 +10,9 @@ internal static class ResponsesItems
 {
     private const string SummarySeparator = "\n\n";
 
-    /// <summary>A reasoning item as one part: summaries joined, <c>encrypted_content</c> as this dialect's signature.</summary>
-    public static ReasoningPart ReadReasoning(JsonObject item)
-    {
-        var summaries = Lenient.Objects(item["summary"]).ToList();
-        var part = new ReasoningPart
-        {
-            Text = string.Join(SummarySeparator, summaries.Select(s => Lenient.String(s["text"]) ?? "")),
-        };
-        if (Lenient.String(item["encrypted_content"]) is { Length: > 0 } signature)
-        {
-            part.Signature = signature;
-            part.SignatureDialect = Dialect.OpenAIResponses;
-        }
-        if (Lenient.String(item["id"]) is { } id) ResponsesExtensions.Set(part, ResponsesExtensions.Id, id);
-        if (summaries.Count > 1) ResponsesExtensions.Set(part, ResponsesExtensions.Summary, item["summary"]!.DeepClone());
-        if (item["content"] is JsonArray content) ResponsesExtensions.Set(part, ResponsesExtensions.ReasoningContent, content.DeepClone());
-        return part;
-    }
-
     /// <summary>
-    /// The same for a request's input item, read from the client's element (the DOM version above serves upstream
-    /// responses and streams); what the part keeps as JSON is copied out of the body's document.
+    /// A reasoning item (a request's input item, or an upstream answer's or stream's output item) as one part: summaries
+    /// joined, <c>encrypted_content</c> as this dialect's signature; what the part keeps as JSON is copied out of the document.
     /// </summary>
     public static ReasoningPart ReadReasoning(JsonElement item)
     {
@@ -62,46 +43,9 @@ internal static class ResponsesItems
         return part;
     }
 
-    /// <summary>Appends the parts of one output item of an upstream response.</summary>
-    public static void ReadOutputItem(JsonObject item, List<ContentPart> parts)
-    {
-        var id = Lenient.String(item["id"]);
-        switch (Lenient.String(item["type"]))
-        {
-            case "reasoning":
-                parts.Add(ReadReasoning(item));
-                break;
-            case "message":
-                var first = parts.Count;
-                foreach (var content in Lenient.Objects(item["content"]))
-                {
-                    var text = Lenient.String(content["text"]) ?? Lenient.String(content["refusal"]);
-                    if (text is not null) parts.Add(new TextPart(text));
-                }
-                if (id is not null && parts.Count > first) ResponsesExtensions.Set(parts[first], ResponsesExtensions.Id, id);
-                break;
-            case "function_call":
-                var call = new ToolCallPart
-                {
-                    Id = Lenient.String(item["call_id"]) ?? id ?? "",
-                    Name = Lenient.String(item["name"]) ?? "",
-                    Arguments = Lenient.String(item["arguments"]) is { Length: > 0 } arguments ? arguments : "{}",
-                };
-                if (id is not null) ResponsesExtensions.Set(call, ResponsesExtensions.Id, id);
-                parts.Add(call);
-                break;
-            case "image_generation_call" when Lenient.String(item["result"]) is { Length: > 0 } result:
-                parts.Add(new ImagePart { Data = result, MediaType = "image/" + (Lenient.String(item["output_format"]) ?? "png") });
-                break;
-            default:
-                parts.Add(new NativePart(Dialect.OpenAIResponses, item.DeepClone()));
-                break;
-        }
-    }
-
     /// <summary>
-    /// The same for an output item of an upstream stream event, read in place; what a part keeps as JSON (a native
-    /// item) is copied out of the event's document.
+    /// Appends the parts of one output item of an upstream response or stream event, read in place; what a part keeps
+    /// as JSON (a native item) is copied out of the document.
     /// </summary>
     public static void ReadOutputItem(JsonElement item, List<ContentPart> parts)
     {

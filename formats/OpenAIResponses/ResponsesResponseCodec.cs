@@ -1,6 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginProxy.Abstractions.Canonical;
 using PluginProxy.Abstractions.Upstream;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.OpenAIResponses;
 
@@ -63,30 +65,57 @@ internal static class ResponsesResponseCodec
         return output;
     }
 
-    public static ChatResponse Decode(JsonNode body)
+    /// <summary>
+    /// An upstream response object read in place: nothing kept points into <paramref name="body"/>'s document (strings
+    /// are materialized, JSON kept whole is copied out), since the caller disposes it after this call.
+    /// </summary>
+    public static ChatResponse Decode(JsonElement body)
     {
-        if (body is not JsonObject response)
+        if (body.ValueKind != JsonValueKind.Object)
             throw new UpstreamException(FailureKind.Transient, 502, "upstream returned a Responses body that is not a JSON object");
         // Tolerate a whole response.completed event in place of the bare response object.
-        if (response["response"] is JsonObject inner && Lenient.String(response["type"])?.StartsWith("response.", StringComparison.Ordinal) == true)
+        var response = body;
+        if (LenientJson.Get(body, "response"u8) is { ValueKind: JsonValueKind.Object } inner
+            && Lenient.String(body, "type")?.StartsWith("response.", StringComparison.Ordinal) == true)
             response = inner;
-        var status = Lenient.String(response["status"]);
+        var status = Lenient.String(response, "status");
         if (status == "failed")
-            throw ResponsesErrors.Failure(response["error"], response);
+        {
+            // Rare: through a DOM as before, so the exception (and its raw body's text) is exactly what it was.
+            var failed = (JsonObject)JsonText.ToNode(response)!;
+            throw ResponsesErrors.Failure(failed["error"], failed);
+        }
 
-        var choice = new Choice { Index = 0, GroundingMetadata = response["grounding_metadata"]?.DeepClone() };
-        foreach (var item in Lenient.Objects(response["output"])) ResponsesItems.ReadOutputItem(item, choice.Parts);
-        var incompleteReason = Lenient.String(response["incomplete_details"]?["reason"]);
+        var choice = new Choice { Index = 0, GroundingMetadata = JsonText.ToNode(LenientJson.Get(response, "grounding_metadata"u8)) };
+        foreach (var item in Lenient.Objects(LenientJson.Get(response, "output"u8))) ResponsesItems.ReadOutputItem(item, choice.Parts);
+        var incompleteReason = Lenient.String(LenientJson.Get(ObjectOrAbsent(LenientJson.Get(response, "incomplete_details"u8)), "reason"u8));
         choice.FinishReason = FinishReasonFor(status, incompleteReason, choice.Parts.Any(p => p is ToolCallPart));
         choice.NativeFinishReason = incompleteReason ?? status;
+        var usage = LenientJson.Get(response, "usage"u8);
+        if (usage.ValueKind == JsonValueKind.Object)
+        {
+            ObjectOrAbsent(LenientJson.Get(usage, "input_tokens_details"u8));
+            ObjectOrAbsent(LenientJson.Get(usage, "output_tokens_details"u8));
+        }
         return new ChatResponse
         {
-            Id = Lenient.String(response["id"]) ?? "",
-            Model = Lenient.String(response["model"]) ?? "",
-            Created = Lenient.Long(response["created_at"]) ?? 0,
+            Id = Lenient.String(response, "id") ?? "",
+            Model = Lenient.String(response, "model") ?? "",
+            Created = Lenient.Long(LenientJson.Get(response, "created_at"u8)) ?? 0,
             Choices = [choice],
-            Usage = ResponseObject.ReadUsage(response["usage"]),
+            Usage = ResponseObject.ReadUsage(usage),
         };
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> when it is an object or absent. Anything else throws what the DOM decoder's indexer threw
+    /// there (<see cref="InvalidOperationException"/>), so such an answer still fails as it did.
+    /// </summary>
+    private static JsonElement ObjectOrAbsent(JsonElement value)
+    {
+        if (value.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null) return value;
+        JsonText.ToNode(value)!.AsObject();
+        return default;
     }
 
     public static FinishReason FinishReasonFor(string? status, string? incompleteReason, bool sawToolCall) =>
