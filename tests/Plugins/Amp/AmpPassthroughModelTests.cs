@@ -61,6 +61,7 @@ public sealed class AmpPassthroughModelTests : IAsyncLifetime
         Assert.Equal(200, (int)response.StatusCode);
         // The upstream holds the rest until the first chunks reached the client renamed.
         var first = await NextDataAsync(reader);
+        Assert.NotNull(first); // the stream ended before its first event otherwise
         Assert.Equal("gpt-amp-asked", (string?)JsonNode.Parse(first)!["model"]);
         release.SetResult();
         var rest = new List<string>();
