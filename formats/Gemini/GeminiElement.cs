@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.Gemini;
 
@@ -39,8 +40,6 @@ internal static class GeminiElement
 
     public static bool Has(JsonElement obj, string camelName) => TryGet(obj, camelName, out _);
 
-    public static string? AsString(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
     public static bool OptionalObject(JsonElement obj, string camelName, in RequestPath path, out JsonElement value)
     {
         if (!TryGet(obj, camelName, out value)) return false;
@@ -58,7 +57,7 @@ internal static class GeminiElement
     public static string? OptionalString(JsonElement obj, string camelName, in RequestPath path)
     {
         if (!TryGet(obj, camelName, out var value)) return null;
-        return AsString(value) ?? throw new RequestFormatException($"{path.Field(camelName)} must be a string");
+        return LenientJson.String(value) ?? throw new RequestFormatException($"{path.Field(camelName)} must be a string");
     }
 
     public static double? OptionalDouble(JsonElement obj, string camelName, in RequestPath path)

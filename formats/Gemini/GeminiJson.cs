@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PluginProxy.Formats.Json;
 
 namespace PluginProxy.Formats.Gemini;
 
@@ -83,7 +84,7 @@ internal static class GeminiJson
 
     /// <summary>A string field (either spelling, see <see cref="GeminiElement.TryGet"/>); null when absent or not a string.</summary>
     public static string? String(JsonElement obj, string camelName) =>
-        GeminiElement.TryGet(obj, camelName, out var value) ? GeminiElement.AsString(value) : null;
+        GeminiElement.TryGet(obj, camelName, out var value) ? LenientJson.String(value) : null;
 
     /// <summary>An integer field read as <see cref="AsLong(JsonNode?)"/> reads it; null when absent or unreadable.</summary>
     public static long? Long(JsonElement obj, string camelName) =>

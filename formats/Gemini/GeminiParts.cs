@@ -85,14 +85,14 @@ internal static class GeminiParts
                 single = property;
             }
         }
-        if (count == 1 && single.NameEquals("result"u8) && GeminiElement.AsString(single.Value) is { } text)
+        if (count == 1 && single.NameEquals("result"u8) && LenientJson.String(single.Value) is { } text)
         {
             decoded.Content.Add(new TextPart(text));
         }
         else if (count == 1 && single.NameEquals("error"u8) && single.Value.ValueKind != JsonValueKind.Null)
         {
             decoded.IsError = true;
-            decoded.Content.Add(new TextPart(GeminiElement.AsString(single.Value) ?? JsonText.Serialize(single.Value)));
+            decoded.Content.Add(new TextPart(LenientJson.String(single.Value) ?? JsonText.Serialize(single.Value)));
         }
         else
         {

@@ -224,7 +224,7 @@ internal static class GeminiRequestDecoder
             if (OptionalArray(config, "allowedFunctionNames", configPath, out var names))
             {
                 foreach (var name in names.EnumerateArray())
-                    allowed.Add(AsString(name) ?? throw new RequestFormatException($"{configPath.Field("allowedFunctionNames")} must hold strings"));
+                    allowed.Add(LenientJson.String(name) ?? throw new RequestFormatException($"{configPath.Field("allowedFunctionNames")} must hold strings"));
             }
             var mode = OptionalString(config, "mode", configPath)?.ToUpperInvariant();
             request.ToolChoice = mode switch
@@ -270,7 +270,7 @@ internal static class GeminiRequestDecoder
                     // Absent only for a key such as "stop__sequences", which camel-cases to this field but is found by neither spelling.
                     if (!OptionalArray(config, field, path, out var stops)) break;
                     foreach (var stop in stops.EnumerateArray())
-                        sampling.StopSequences.Add(AsString(stop) ?? throw new RequestFormatException($"{path.Field("stopSequences")} must hold strings"));
+                        sampling.StopSequences.Add(LenientJson.String(stop) ?? throw new RequestFormatException($"{path.Field("stopSequences")} must hold strings"));
                     break;
                 case "thinkingConfig":
                     if (OptionalObject(config, field, path, out var thinking))

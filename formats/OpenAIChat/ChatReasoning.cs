@@ -55,10 +55,10 @@ internal static class ChatReasoning
             foreach (var block in blocks.EnumerateArray())
             {
                 if (!LenientJson.IsString(LenientJson.Get(block, "type"u8), "thinking"u8)) continue;
-                var signature = JsonRead.AsString(LenientJson.Get(block, "signature"u8));
+                var signature = LenientJson.String(LenientJson.Get(block, "signature"u8));
                 parts.Add(new ReasoningPart
                 {
-                    Text = JsonRead.AsString(LenientJson.Get(block, "thinking"u8)) ?? "",
+                    Text = LenientJson.String(LenientJson.Get(block, "thinking"u8)) ?? "",
                     Signature = signature,
                     SignatureDialect = signature is null ? null : Dialect.OpenAIChat,
                 });
@@ -66,7 +66,7 @@ internal static class ChatReasoning
             }
             if (added > 0) return;
         }
-        var text = JsonRead.AsString(LenientJson.Get(message, "reasoning_content"u8)) ?? JsonRead.AsString(LenientJson.Get(message, "reasoning"u8));
+        var text = LenientJson.String(LenientJson.Get(message, "reasoning_content"u8)) ?? LenientJson.String(LenientJson.Get(message, "reasoning"u8));
         if (!string.IsNullOrEmpty(text)) parts.Add(new ReasoningPart { Text = text });
     }
 

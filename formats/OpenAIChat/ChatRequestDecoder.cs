@@ -193,7 +193,7 @@ internal static class ChatRequestDecoder
             var callAt = at.Member("tool_calls")[j++];
             if (call.ValueKind != JsonValueKind.Object) throw JsonRead.Fail(callAt, null, "must be an object");
             var type = JsonRead.Get(call, "type"u8);
-            if (type.ValueKind == JsonValueKind.String ? !type.ValueEquals("function"u8) : !JsonRead.IsAbsent(type))
+            if (type.ValueKind == JsonValueKind.String ? !type.ValueEquals("function"u8) : !LenientJson.IsAbsent(type))
                 throw JsonRead.Fail(callAt, "type", $"\"{JsonRead.OptionalString(type, callAt, "type")}\" is not supported");
             var function = JsonRead.Get(call, "function"u8);
             if (!JsonRead.OptionalObject(function, callAt, "function")) throw JsonRead.Fail(callAt, "function", "is required");

@@ -29,8 +29,8 @@ internal static class ChatResponseDecoder
         }
         var response = new ChatResponse
         {
-            Id = JsonRead.AsString(LenientJson.Get(body, "id"u8)) ?? "",
-            Model = JsonRead.AsString(LenientJson.Get(body, "model"u8)) ?? "",
+            Id = LenientJson.String(LenientJson.Get(body, "id"u8)) ?? "",
+            Model = LenientJson.String(LenientJson.Get(body, "model"u8)) ?? "",
             Created = JsonRead.AsLong(LenientJson.Get(body, "created"u8)) ?? 0,
             Usage = ChatWire.ParseUsage(LenientJson.Get(body, "usage"u8)),
         };
@@ -59,7 +59,7 @@ internal static class ChatResponseDecoder
             Index = (int)(JsonRead.AsLong(LenientJson.Get(json, "index"u8)) ?? position),
             GroundingMetadata = LenientJson.IsAbsent(grounding) ? null : JsonText.ToNode(grounding),
         };
-        if (JsonRead.AsString(LenientJson.Get(json, "finish_reason"u8)) is { } reason)
+        if (LenientJson.String(LenientJson.Get(json, "finish_reason"u8)) is { } reason)
         {
             choice.FinishReason = ChatWire.FromWireFinishReason(reason);
             choice.NativeFinishReason = reason;
@@ -77,10 +77,10 @@ internal static class ChatResponseDecoder
         {
             foreach (var item in content.EnumerateArray())
             {
-                if (JsonRead.AsString(LenientJson.Get(item, "text"u8)) is { Length: > 0 } itemText) parts.Add(new TextPart(itemText));
+                if (LenientJson.String(LenientJson.Get(item, "text"u8)) is { Length: > 0 } itemText) parts.Add(new TextPart(itemText));
             }
         }
-        else if (JsonRead.AsString(content) is { Length: > 0 } text)
+        else if (LenientJson.String(content) is { Length: > 0 } text)
         {
             parts.Add(new TextPart(text));
         }
@@ -88,7 +88,7 @@ internal static class ChatResponseDecoder
         {
             foreach (var image in images.EnumerateArray())
             {
-                if (JsonRead.AsString(LenientJson.Get(LenientJson.Get(image, "image_url"u8), "url"u8)) is { } url) parts.Add(ImageFromUrl(url));
+                if (LenientJson.String(LenientJson.Get(LenientJson.Get(image, "image_url"u8), "url"u8)) is { } url) parts.Add(ImageFromUrl(url));
             }
         }
         if (LenientJson.Get(message, "tool_calls"u8) is { ValueKind: JsonValueKind.Array } calls)
@@ -98,8 +98,8 @@ internal static class ChatResponseDecoder
                 if (LenientJson.Get(call, "function"u8) is not { ValueKind: JsonValueKind.Object } function) continue;
                 parts.Add(new ToolCallPart
                 {
-                    Id = JsonRead.AsString(LenientJson.Get(call, "id"u8)) is { Length: > 0 } id ? id : ChatWire.NewToolCallId(),
-                    Name = JsonRead.AsString(LenientJson.Get(function, "name"u8)) ?? "",
+                    Id = LenientJson.String(LenientJson.Get(call, "id"u8)) is { Length: > 0 } id ? id : ChatWire.NewToolCallId(),
+                    Name = LenientJson.String(LenientJson.Get(function, "name"u8)) ?? "",
                     Arguments = Arguments(LenientJson.Get(function, "arguments"u8)),
                 });
             }
@@ -122,6 +122,6 @@ internal static class ChatResponseDecoder
     public static string Arguments(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Object => JsonText.Serialize(value),
-        _ => JsonRead.AsString(value) is { Length: > 0 } text ? text : "{}",
+        _ => LenientJson.String(value) is { Length: > 0 } text ? text : "{}",
     };
 }

@@ -43,8 +43,8 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         {
             _started = true;
             output.Add(new ResponseStarted(
-                JsonRead.AsString(LenientJson.Get(chunk, "id"u8)) is { Length: > 0 } id ? id : ChatWire.NewCompletionId("chatcmpl-"),
-                JsonRead.AsString(LenientJson.Get(chunk, "model"u8)) ?? "",
+                LenientJson.String(LenientJson.Get(chunk, "id"u8)) is { Length: > 0 } id ? id : ChatWire.NewCompletionId("chatcmpl-"),
+                LenientJson.String(LenientJson.Get(chunk, "model"u8)) ?? "",
                 JsonRead.AsLong(LenientJson.Get(chunk, "created"u8)) ?? ChatWire.Now()));
         }
         if (LenientJson.Get(chunk, "choices"u8) is { ValueKind: JsonValueKind.Array } choices)
@@ -82,7 +82,7 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         if (LenientJson.Get(choice, "delta"u8) is { ValueKind: JsonValueKind.Object } delta) DecodeDelta(delta, index, state, output);
         if (LenientJson.Get(choice, "grounding_metadata"u8) is var grounding && !LenientJson.IsAbsent(grounding))
             output.Add(new GroundingReported(index, JsonText.ToNode(grounding)!));
-        if (JsonRead.AsString(LenientJson.Get(choice, "finish_reason"u8)) is { Length: > 0 } reason && !state.Finished)
+        if (LenientJson.String(LenientJson.Get(choice, "finish_reason"u8)) is { Length: > 0 } reason && !state.Finished)
         {
             state.Finished = true;
             state.StartWaitingCalls(index, output, force: true);
@@ -116,15 +116,15 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
     /// </summary>
     private static void DecodeContent(JsonElement delta, int index, List<StreamEvent> output)
     {
-        var reasoning = JsonRead.AsString(LenientJson.Get(delta, "reasoning_content"u8)) ?? JsonRead.AsString(LenientJson.Get(delta, "reasoning"u8));
+        var reasoning = LenientJson.String(LenientJson.Get(delta, "reasoning_content"u8)) ?? LenientJson.String(LenientJson.Get(delta, "reasoning"u8));
         if (LenientJson.Get(delta, "thinking_blocks"u8) is { ValueKind: JsonValueKind.Array } blocks)
         {
             foreach (var block in blocks.EnumerateArray())
             {
                 // Block text repeats reasoning_content when both are present; use it only when it is the sole source.
-                if (reasoning is null && JsonRead.AsString(LenientJson.Get(block, "thinking"u8)) is { Length: > 0 } thinking)
+                if (reasoning is null && LenientJson.String(LenientJson.Get(block, "thinking"u8)) is { Length: > 0 } thinking)
                     output.Add(new ReasoningDelta(index, thinking));
-                if (JsonRead.AsString(LenientJson.Get(block, "signature"u8)) is { Length: > 0 } signature)
+                if (LenientJson.String(LenientJson.Get(block, "signature"u8)) is { Length: > 0 } signature)
                     output.Add(new ReasoningSignature(index, signature, Dialect.OpenAIChat));
             }
         }
@@ -134,20 +134,20 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         {
             foreach (var item in content.EnumerateArray())
             {
-                if (JsonRead.AsString(LenientJson.Get(item, "text"u8)) is { Length: > 0 } itemText) output.Add(new TextDelta(index, itemText));
+                if (LenientJson.String(LenientJson.Get(item, "text"u8)) is { Length: > 0 } itemText) output.Add(new TextDelta(index, itemText));
             }
         }
-        else if (JsonRead.AsString(content) is { Length: > 0 } text)
+        else if (LenientJson.String(content) is { Length: > 0 } text)
         {
             output.Add(new TextDelta(index, text));
         }
         // A refusal is the text the user gets instead of an answer; canonical streams have no separate channel for it.
-        if (JsonRead.AsString(LenientJson.Get(delta, "refusal"u8)) is { Length: > 0 } refusal) output.Add(new TextDelta(index, refusal));
+        if (LenientJson.String(LenientJson.Get(delta, "refusal"u8)) is { Length: > 0 } refusal) output.Add(new TextDelta(index, refusal));
         if (LenientJson.Get(delta, "images"u8) is { ValueKind: JsonValueKind.Array } images)
         {
             foreach (var image in images.EnumerateArray())
             {
-                if (JsonRead.AsString(LenientJson.Get(LenientJson.Get(image, "image_url"u8), "url"u8)) is { } url
+                if (LenientJson.String(LenientJson.Get(LenientJson.Get(image, "image_url"u8), "url"u8)) is { } url
                     && DataUrl.TryParse(url, out var mediaType, out var data))
                     output.Add(new ImageDelta(index, mediaType, data));
             }
@@ -167,7 +167,7 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
         public void DecodeToolCall(JsonElement call, int position, int choice, List<StreamEvent> output)
         {
             var wireIndex = (int)(JsonRead.AsLong(LenientJson.Get(call, "index"u8)) ?? position);
-            var id = JsonRead.AsString(LenientJson.Get(call, "id"u8)) is { Length: > 0 } callId ? callId : null;
+            var id = LenientJson.String(LenientJson.Get(call, "id"u8)) is { Length: > 0 } callId ? callId : null;
             var state = Calls.FindLast(c => c.WireIndex == wireIndex);
             if (state is null || (id is not null && state.Id is not null && id != state.Id))
             {
@@ -177,9 +177,9 @@ internal sealed class ChatStreamDecoder : IStreamDecoder
             state.Id ??= id;
             // A function that is not an object reads as absent: its name and arguments as missing.
             var function = LenientJson.Get(call, "function"u8);
-            if (!state.Started && JsonRead.AsString(LenientJson.Get(function, "name"u8)) is { Length: > 0 } name) state.Name ??= name;
+            if (!state.Started && LenientJson.String(LenientJson.Get(function, "name"u8)) is { Length: > 0 } name) state.Name ??= name;
             var arguments = LenientJson.Get(function, "arguments"u8);
-            var fragment = arguments.ValueKind == JsonValueKind.Object ? JsonText.Serialize(arguments) : JsonRead.AsString(arguments);
+            var fragment = arguments.ValueKind == JsonValueKind.Object ? JsonText.Serialize(arguments) : LenientJson.String(arguments);
             if (!string.IsNullOrEmpty(fragment)) state.AddArguments(choice, fragment, output);
             StartWaitingCalls(choice, output, force: false);
         }

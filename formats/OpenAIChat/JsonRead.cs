@@ -88,9 +88,6 @@ internal static class JsonRead
     /// <summary><paramref name="obj"/>'s value for <paramref name="key"/>; <c>default</c> (Undefined) when missing.</summary>
     public static JsonElement Get(JsonElement obj, ReadOnlySpan<byte> key) => obj.TryGetProperty(key, out var value) ? value : default;
 
-    /// <summary>Missing (Undefined) or JSON null: what a DOM lookup returns as null.</summary>
-    public static bool IsAbsent(JsonElement value) => value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null;
-
     public static string? OptionalString(JsonElement value, in FieldPath at, string? leaf = null) => value.ValueKind switch
     {
         JsonValueKind.Undefined or JsonValueKind.Null => null,
@@ -105,14 +102,14 @@ internal static class JsonRead
     public static void RequireString(JsonElement value, in FieldPath at, string? leaf = null)
     {
         if (value.ValueKind == JsonValueKind.String) return;
-        throw IsAbsent(value) ? Fail(at, leaf, "is required") : Fail(at, leaf, "must be a string");
+        throw LenientJson.IsAbsent(value) ? Fail(at, leaf, "is required") : Fail(at, leaf, "must be a string");
     }
 
     public static double? OptionalNumber(JsonElement value, in FieldPath at, string? leaf = null) =>
-        IsAbsent(value) ? null : AsDouble(value) ?? throw Fail(at, leaf, "must be a number");
+        LenientJson.IsAbsent(value) ? null : AsDouble(value) ?? throw Fail(at, leaf, "must be a number");
 
     public static long? OptionalInteger(JsonElement value, in FieldPath at, string? leaf = null) =>
-        IsAbsent(value) ? null : AsLong(value) ?? throw Fail(at, leaf, "must be an integer");
+        LenientJson.IsAbsent(value) ? null : AsLong(value) ?? throw Fail(at, leaf, "must be an integer");
 
     public static int? OptionalInt32(JsonElement value, in FieldPath at, string? leaf = null)
     {
@@ -158,9 +155,6 @@ internal static class JsonRead
         if (value.TryGetDecimal(out var m)) return (double)m;
         return value.TryGetSingle(out var f) ? f : null;
     }
-
-    /// <summary>The upstream's lenient string read on an element: a string, else null (see <see cref="AsString(JsonNode?)"/>).</summary>
-    public static string? AsString(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     public static long? AsLong(JsonElement value)
     {

@@ -79,9 +79,6 @@ internal static class Lenient
     public static long? Long(JsonNode? node) =>
         node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var l) ? l : null;
 
-    /// <summary>The string, or null for any other kind (an element of an upstream stream event).</summary>
-    public static string? String(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
     /// <summary>As <see cref="Long(JsonNode?)"/> on an element: a number that is an Int64.</summary>
     public static long? Long(JsonElement value) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var l) ? l : null;

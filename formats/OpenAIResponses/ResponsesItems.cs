@@ -49,7 +49,7 @@ internal static class ResponsesItems
     /// </summary>
     public static void ReadOutputItem(JsonElement item, List<ContentPart> parts)
     {
-        var id = Lenient.String(LenientJson.Get(item, "id"u8));
+        var id = LenientJson.String(LenientJson.Get(item, "id"u8));
         var type = LenientJson.Get(item, "type"u8);
         if (LenientJson.IsString(type, "reasoning"u8))
         {
@@ -60,7 +60,7 @@ internal static class ResponsesItems
             var first = parts.Count;
             foreach (var content in Lenient.Objects(LenientJson.Get(item, "content"u8)))
             {
-                var text = Lenient.String(LenientJson.Get(content, "text"u8)) ?? Lenient.String(LenientJson.Get(content, "refusal"u8));
+                var text = LenientJson.String(LenientJson.Get(content, "text"u8)) ?? LenientJson.String(LenientJson.Get(content, "refusal"u8));
                 if (text is not null) parts.Add(new TextPart(text));
             }
             if (id is not null && parts.Count > first) ResponsesExtensions.Set(parts[first], ResponsesExtensions.Id, id);
@@ -69,16 +69,16 @@ internal static class ResponsesItems
         {
             var call = new ToolCallPart
             {
-                Id = Lenient.String(LenientJson.Get(item, "call_id"u8)) ?? id ?? "",
-                Name = Lenient.String(LenientJson.Get(item, "name"u8)) ?? "",
-                Arguments = Lenient.String(LenientJson.Get(item, "arguments"u8)) is { Length: > 0 } arguments ? arguments : "{}",
+                Id = LenientJson.String(LenientJson.Get(item, "call_id"u8)) ?? id ?? "",
+                Name = LenientJson.String(LenientJson.Get(item, "name"u8)) ?? "",
+                Arguments = LenientJson.String(LenientJson.Get(item, "arguments"u8)) is { Length: > 0 } arguments ? arguments : "{}",
             };
             if (id is not null) ResponsesExtensions.Set(call, ResponsesExtensions.Id, id);
             parts.Add(call);
         }
-        else if (LenientJson.IsString(type, "image_generation_call"u8) && Lenient.String(LenientJson.Get(item, "result"u8)) is { Length: > 0 } result)
+        else if (LenientJson.IsString(type, "image_generation_call"u8) && LenientJson.String(LenientJson.Get(item, "result"u8)) is { Length: > 0 } result)
         {
-            parts.Add(new ImagePart { Data = result, MediaType = "image/" + (Lenient.String(LenientJson.Get(item, "output_format"u8)) ?? "png") });
+            parts.Add(new ImagePart { Data = result, MediaType = "image/" + (LenientJson.String(LenientJson.Get(item, "output_format"u8)) ?? "png") });
         }
         else
         {

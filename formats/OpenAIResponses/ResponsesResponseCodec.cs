@@ -88,7 +88,7 @@ internal static class ResponsesResponseCodec
 
         var choice = new Choice { Index = 0, GroundingMetadata = JsonText.ToNode(LenientJson.Get(response, "grounding_metadata"u8)) };
         foreach (var item in Lenient.Objects(LenientJson.Get(response, "output"u8))) ResponsesItems.ReadOutputItem(item, choice.Parts);
-        var incompleteReason = Lenient.String(LenientJson.Get(ObjectOrAbsent(LenientJson.Get(response, "incomplete_details"u8)), "reason"u8));
+        var incompleteReason = LenientJson.String(LenientJson.Get(ObjectOrAbsent(LenientJson.Get(response, "incomplete_details"u8)), "reason"u8));
         choice.FinishReason = FinishReasonFor(status, incompleteReason, choice.Parts.Any(p => p is ToolCallPart));
         choice.NativeFinishReason = incompleteReason ?? status;
         var usage = LenientJson.Get(response, "usage"u8);

@@ -87,7 +87,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
                     StartCall(item, Lenient.Long(LenientJson.Get(data, "output_index"u8)), output);
                 break;
             case EventType.TextDelta:
-                if (Lenient.String(LenientJson.Get(data, "delta"u8)) is { Length: > 0 } text)
+                if (LenientJson.String(LenientJson.Get(data, "delta"u8)) is { Length: > 0 } text)
                 {
                     EnsureStarted(default, output);
                     streamedItems.Add(ItemKey(data, default));
@@ -100,7 +100,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
                     output.Add(new ReasoningDelta(0, "\n\n"));
                 break;
             case EventType.ReasoningDelta:
-                if (Lenient.String(LenientJson.Get(data, "delta"u8)) is { Length: > 0 } thought)
+                if (LenientJson.String(LenientJson.Get(data, "delta"u8)) is { Length: > 0 } thought)
                 {
                     EnsureStarted(default, output);
                     streamedItems.Add(ItemKey(data, default));
@@ -108,7 +108,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
                 }
                 break;
             case EventType.ArgumentsDelta:
-                if (Lenient.String(LenientJson.Get(data, "delta"u8)) is { Length: > 0 } fragment
+                if (LenientJson.String(LenientJson.Get(data, "delta"u8)) is { Length: > 0 } fragment
                     && FindCall(LenientJson.Get(data, "item_id"u8), Lenient.Long(LenientJson.Get(data, "output_index"u8))) is { } index)
                 {
                     callsWithStreamedArguments.Add(index);
@@ -173,18 +173,18 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
         if (started) return;
         started = true;
         output.Add(new ResponseStarted(
-            Lenient.String(LenientJson.Get(response, "id"u8)) ?? ResponseObject.NormalizeId(null),
-            Lenient.String(LenientJson.Get(response, "model"u8)) ?? "",
+            LenientJson.String(LenientJson.Get(response, "id"u8)) ?? ResponseObject.NormalizeId(null),
+            LenientJson.String(LenientJson.Get(response, "model"u8)) ?? "",
             Lenient.Long(LenientJson.Get(response, "created_at"u8)) ?? ResponseObject.NowUnixSeconds()));
     }
 
     private int StartCall(JsonElement item, long? outputIndex, List<StreamEvent> output)
     {
         var index = callCount++;
-        var itemId = Lenient.String(LenientJson.Get(item, "id"u8));
+        var itemId = LenientJson.String(LenientJson.Get(item, "id"u8));
         if (itemId is not null) callsByItemId[itemId] = index;
         if (outputIndex is { } position) callsByOutputIndex[position] = index;
-        output.Add(new ToolCallStarted(0, index, Lenient.String(LenientJson.Get(item, "call_id"u8)) ?? itemId ?? "", Lenient.String(LenientJson.Get(item, "name"u8)) ?? ""));
+        output.Add(new ToolCallStarted(0, index, LenientJson.String(LenientJson.Get(item, "call_id"u8)) ?? itemId ?? "", LenientJson.String(LenientJson.Get(item, "name"u8)) ?? ""));
         return index;
     }
 
@@ -212,7 +212,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
         if (LenientJson.IsString(type, "function_call"u8))
         {
             var index = FindCall(LenientJson.Get(item, "id"u8), outputIndex) ?? StartCall(item, outputIndex, output);
-            if (!callsWithStreamedArguments.Contains(index) && Lenient.String(LenientJson.Get(item, "arguments"u8)) is { Length: > 0 } arguments)
+            if (!callsWithStreamedArguments.Contains(index) && LenientJson.String(LenientJson.Get(item, "arguments"u8)) is { Length: > 0 } arguments)
                 output.Add(new ToolCallArgumentsDelta(0, index, arguments));
         }
         else if (LenientJson.IsString(type, "reasoning"u8))
@@ -226,7 +226,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
             if (streamedItems.Contains(key)) return;
             foreach (var content in Lenient.Objects(LenientJson.Get(item, "content"u8)))
             {
-                if ((Lenient.String(LenientJson.Get(content, "text"u8)) ?? Lenient.String(LenientJson.Get(content, "refusal"u8))) is { Length: > 0 } text)
+                if ((LenientJson.String(LenientJson.Get(content, "text"u8)) ?? LenientJson.String(LenientJson.Get(content, "refusal"u8))) is { Length: > 0 } text)
                     output.Add(new TextDelta(0, text));
             }
         }
@@ -261,8 +261,8 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
         if (LenientJson.Get(response, "grounding_metadata"u8) is { ValueKind: JsonValueKind.Object } grounding)
             output.Add(new GroundingReported(0, JsonText.ToNode(grounding)!));
         if (ResponseObject.ReadUsage(LenientJson.Get(response, "usage"u8)) is { } usage) output.Add(new UsageReported(usage));
-        var status = Lenient.String(LenientJson.Get(response, "status"u8)) ?? defaultStatus;
-        var incompleteReason = Lenient.String(LenientJson.Get(LenientJson.Get(response, "incomplete_details"u8), "reason"u8));
+        var status = LenientJson.String(LenientJson.Get(response, "status"u8)) ?? defaultStatus;
+        var incompleteReason = LenientJson.String(LenientJson.Get(LenientJson.Get(response, "incomplete_details"u8), "reason"u8));
         output.Add(new ChoiceFinished(0, ResponsesResponseCodec.FinishReasonFor(status, incompleteReason, callCount > 0), incompleteReason ?? status));
         finished = true;
         EndedCleanly = true;
@@ -281,6 +281,6 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
             }
             return lastKey;
         }
-        return Lenient.String(LenientJson.Get(data, "item_id"u8)) ?? Lenient.String(LenientJson.Get(item, "id"u8)) ?? "";
+        return LenientJson.String(LenientJson.Get(data, "item_id"u8)) ?? LenientJson.String(LenientJson.Get(item, "id"u8)) ?? "";
     }
 }
