@@ -59,6 +59,15 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
         Error,
     }
 
+    private static readonly SseEventTypes<EventType> EventTypes = new(
+        ("content_block_delta", EventType.ContentBlockDelta),
+        ("content_block_start", EventType.ContentBlockStart),
+        ("content_block_stop", EventType.ContentBlockStop),
+        ("message_start", EventType.MessageStart),
+        ("message_delta", EventType.MessageDelta),
+        ("message_stop", EventType.MessageStop),
+        ("error", EventType.Error));
+
     /// <summary>
     /// Reads the event's UTF-8 data as a pooled document: nothing kept points into it (strings are materialized, JSON
     /// kept whole is copied out) since the reader reuses its buffer after this call.
@@ -69,7 +78,7 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
         if (document is null) return;
         var data = document.RootElement;
         if (data.ValueKind != JsonValueKind.Object) return;
-        switch (TypeOf(data) ?? TypeOf(sse.Event))
+        switch (EventTypes.Of(LenientJson.Get(data, "type"u8), sse.Event))
         {
             case EventType.MessageStart:
                 TryObject(data, "message", out var message);
@@ -117,31 +126,6 @@ internal sealed class AnthropicStreamDecoder : IStreamDecoder
     }
 
     /// <summary>The event's <c>type</c>: null when absent or not a string (the SSE event name is used then).</summary>
-    private static EventType? TypeOf(JsonElement data)
-    {
-        if (!data.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String) return null;
-        if (type.ValueEquals("content_block_delta"u8)) return EventType.ContentBlockDelta;
-        if (type.ValueEquals("content_block_start"u8)) return EventType.ContentBlockStart;
-        if (type.ValueEquals("content_block_stop"u8)) return EventType.ContentBlockStop;
-        if (type.ValueEquals("message_start"u8)) return EventType.MessageStart;
-        if (type.ValueEquals("message_delta"u8)) return EventType.MessageDelta;
-        if (type.ValueEquals("message_stop"u8)) return EventType.MessageStop;
-        if (type.ValueEquals("error"u8)) return EventType.Error;
-        return EventType.Other;
-    }
-
-    private static EventType TypeOf(string? eventName) => eventName switch
-    {
-        "content_block_delta" => EventType.ContentBlockDelta,
-        "content_block_start" => EventType.ContentBlockStart,
-        "content_block_stop" => EventType.ContentBlockStop,
-        "message_start" => EventType.MessageStart,
-        "message_delta" => EventType.MessageDelta,
-        "message_stop" => EventType.MessageStop,
-        "error" => EventType.Error,
-        _ => EventType.Other,
-    };
-
     public void Complete(List<StreamEvent> output)
     {
         if (!_finished) output.Add(new ChoiceFinished(0, _toolCount > 0 ? FinishReason.ToolCalls : FinishReason.Stop));

@@ -32,25 +32,22 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
         Error,
     }
 
-    /// <summary>The event types read, by their names (matched against the data's <c>type</c> without a string, or the <c>event:</c> name).</summary>
-    private static readonly (string Name, byte[] Utf8, EventType Type)[] EventTypes =
-    [
-        // The deltas first: nearly every event is one.
-        ("response.output_text.delta", "response.output_text.delta"u8.ToArray(), EventType.TextDelta),
-        ("response.function_call_arguments.delta", "response.function_call_arguments.delta"u8.ToArray(), EventType.ArgumentsDelta),
-        ("response.reasoning_summary_text.delta", "response.reasoning_summary_text.delta"u8.ToArray(), EventType.ReasoningDelta),
-        ("response.reasoning_text.delta", "response.reasoning_text.delta"u8.ToArray(), EventType.ReasoningDelta),
-        ("response.refusal.delta", "response.refusal.delta"u8.ToArray(), EventType.TextDelta),
-        ("response.created", "response.created"u8.ToArray(), EventType.Started),
-        ("response.in_progress", "response.in_progress"u8.ToArray(), EventType.Started),
-        ("response.output_item.added", "response.output_item.added"u8.ToArray(), EventType.ItemAdded),
-        ("response.reasoning_summary_part.added", "response.reasoning_summary_part.added"u8.ToArray(), EventType.SummaryPartAdded),
-        ("response.output_item.done", "response.output_item.done"u8.ToArray(), EventType.ItemDone),
-        ("response.completed", "response.completed"u8.ToArray(), EventType.Completed),
-        ("response.incomplete", "response.incomplete"u8.ToArray(), EventType.Incomplete),
-        ("response.failed", "response.failed"u8.ToArray(), EventType.Failed),
-        ("error", "error"u8.ToArray(), EventType.Error),
-    ];
+    /// <summary>The event types read, by their names (the deltas first: nearly every event is one).</summary>
+    private static readonly SseEventTypes<EventType> EventTypes = new(
+        ("response.output_text.delta", EventType.TextDelta),
+        ("response.function_call_arguments.delta", EventType.ArgumentsDelta),
+        ("response.reasoning_summary_text.delta", EventType.ReasoningDelta),
+        ("response.reasoning_text.delta", EventType.ReasoningDelta),
+        ("response.refusal.delta", EventType.TextDelta),
+        ("response.created", EventType.Started),
+        ("response.in_progress", EventType.Started),
+        ("response.output_item.added", EventType.ItemAdded),
+        ("response.reasoning_summary_part.added", EventType.SummaryPartAdded),
+        ("response.output_item.done", EventType.ItemDone),
+        ("response.completed", EventType.Completed),
+        ("response.incomplete", EventType.Incomplete),
+        ("response.failed", EventType.Failed),
+        ("error", EventType.Error));
 
     private readonly Dictionary<string, int> callsByItemId = [];
     private readonly Dictionary<long, int> callsByOutputIndex = [];
@@ -75,7 +72,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
         if (finished || sse.IsDone) return;
         using var document = LenientJson.TryParse(sse.Utf8Data);
         if (document?.RootElement is not { ValueKind: JsonValueKind.Object } data) return;
-        var type = TypeOf(LenientJson.Get(data, "type"u8), sse.Event);
+        var type = EventTypes.Of(LenientJson.Get(data, "type"u8), sse.Event);
         switch (type)
         {
             case EventType.Started:
@@ -138,25 +135,6 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
             output.Add(new ChoiceFinished(0, callCount > 0 ? FinishReason.ToolCalls : FinishReason.Stop));
         finished = true;
         output.Add(ResponseCompleted.Instance);
-    }
-
-    /// <summary>The event's type from its data's <c>type</c> when that is a string, else from the <c>event:</c> name.</summary>
-    private static EventType TypeOf(JsonElement type, string? eventName)
-    {
-        if (type.ValueKind == JsonValueKind.String)
-        {
-            foreach (var (_, utf8, eventType) in EventTypes)
-            {
-                if (type.ValueEquals(utf8)) return eventType;
-            }
-            return EventType.Other;
-        }
-        if (eventName is null) return EventType.Other;
-        foreach (var (name, _, eventType) in EventTypes)
-        {
-            if (name == eventName) return eventType;
-        }
-        return EventType.Other;
     }
 
     /// <summary>A failure is rare: it is read from text into a DOM, as it always was, for the same exception.</summary>
